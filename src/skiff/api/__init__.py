@@ -1,0 +1,1 @@
+"""The Engine API contract shared by the server and the client."""

@@ -1,0 +1,1 @@
+"""skiffd: configuration, the composition root, signals and live restore."""

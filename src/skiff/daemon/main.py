@@ -1,0 +1,222 @@
+"""skiffd: the composition root that wires drivers into services and services into routers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import grp
+import logging
+import os
+import secrets
+import shutil
+import signal
+import ssl
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from aiohttp import web
+
+from skiff import __version__
+from skiff.daemon.config import DaemonConfig, load
+from skiff.drivers import cgroups
+from skiff.drivers.logging.base import ReadConfig
+from skiff.drivers.runtime.base import Runtime
+from skiff.drivers.runtime.conmon import ConmonRuntime
+from skiff.drivers.runtime.exits import ExitWatcher
+from skiff.drivers.snapshot.overlay import OverlaySnapshotter
+from skiff.engine.containers import seccomp
+from skiff.engine.containers.service import ContainerService, DaemonDefaults
+from skiff.engine.events import EventService
+from skiff.engine.images.service import ImageService
+from skiff.engine.images.store import ImageStore
+from skiff.engine.system import SystemService
+from skiff.errdefs import SkiffError
+from skiff.server import app as server_app
+from skiff.server.routers import containers as containers_router
+from skiff.server.routers import images as images_router
+from skiff.server.routers import system as system_router
+from skiff.store.blobs import BlobStore
+from skiff.store.db import Database
+from skiff.store.layout import Layout
+
+log = logging.getLogger("skiffd")
+
+INIT_CANDIDATES = ("/usr/bin/tini-static", "/usr/bin/catatonit", "/usr/libexec/podman/catatonit")
+
+
+class StartupError(Exception):
+    """skiffd cannot start; the message says why."""
+
+
+@dataclass
+class Daemon:
+    config: DaemonConfig
+    db: Database
+    containers: ContainerService
+    exits: ExitWatcher
+    runner: web.AppRunner
+
+
+def find_runtimes(config: DaemonConfig) -> dict[str, str]:
+    found = {name: path for name in ("crun", "runc") if (path := shutil.which(name))}
+    found.update(config.runtimes)
+    if config.default_runtime not in found:
+        raise StartupError(f"default runtime {config.default_runtime!r} is not installed")
+    return found
+
+
+def check_hosts(config: DaemonConfig) -> None:
+    for host in config.hosts:
+        scheme = urlparse(host).scheme or "unix"
+        if scheme == "tcp":
+            if not (config.tls_verify and config.tls_ca and config.tls_cert and config.tls_key):
+                raise StartupError(
+                    f"refusing to listen on {host} without TLS: pass --tlsverify, --tlscacert, "
+                    f"--tlscert and --tlskey")
+        elif scheme not in ("unix", "fd"):
+            raise StartupError(f"invalid host {host!r}: only unix:// and tcp:// are supported")
+
+
+def write_pidfile(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        pid = int(path.read_text().strip())
+        if pid != os.getpid() and _alive(pid):
+            raise StartupError(f"pid file found, ensure skiffd is not running or delete {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(str(os.getpid()))
+
+
+def _alive(pid: int) -> bool:
+    """True for a live process (a zombie left by a killed daemon does not count)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def daemon_id(layout: Layout) -> str:
+    path = layout.data_root / "engine-id"
+    if not path.exists():
+        path.write_text(secrets.token_hex(16))
+    return path.read_text().strip()
+
+
+async def build(config: DaemonConfig) -> Daemon:
+    """Wire drivers → services → routers and start listening."""
+    check_hosts(config)
+    layout = Layout(config.data_root, config.exec_root)
+    layout.ensure()
+    runtime_paths = find_runtimes(config)
+    moved = cgroups.prepare_hybrid()
+    if moved:
+        log.info("moved cgroup controllers %s to v1 hierarchies for crun", moved)
+    db = Database(layout.database)
+    blobs = BlobStore(layout.blobs, layout.tmp)
+    snapshots = OverlaySnapshotter(layout)
+    events = EventService(db)
+    images = ImageService(ImageStore(db, blobs, snapshots), events, layout.tmp)
+    runtimes: dict[str, Runtime] = {
+        name: ConmonRuntime(name, path, layout) for name, path in runtime_paths.items()}
+    defaults = DaemonDefaults(
+        runtime=config.default_runtime, log_type=config.log_driver,
+        log_options=config.log_opts,
+        init_binary=next((p for p in INIT_CANDIDATES if os.path.exists(p)), None),
+        seccomp_profile=seccomp.load_default())
+    containers = ContainerService(layout, db, events, images, snapshots, runtimes, defaults)
+    containers.load()
+    exits = ExitWatcher(layout.exits_dir, containers.on_exit)
+    exits.start()
+    await containers.restore()
+    system = SystemService(layout, containers, images, runtime_paths, config.default_runtime,
+                           daemon_id(layout), config.live_restore)
+    app = server_app.create_app()
+    routes = server_app.Routes(app)
+    system_router.setup(routes, system, events)
+    images_router.setup(routes, images)
+    containers_router.setup(routes, containers, ReadConfig)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    await runner.setup()
+    for host in config.hosts:
+        await _listen(runner, host, config)
+    events.publish("daemon", "start", daemon_id(layout), {"name": os.uname().nodename})
+    return Daemon(config, db, containers, exits, runner)
+
+
+async def _listen(runner: web.AppRunner, host: str, config: DaemonConfig) -> None:
+    url = urlparse(host)
+    if url.scheme in ("unix", ""):
+        path = url.path or host
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        site: web.BaseSite = web.UnixSite(runner, path)
+        await site.start()
+        os.chmod(path, 0o660)
+        with contextlib.suppress(KeyError, PermissionError):
+            os.chown(path, 0, grp.getgrnam(config.group).gr_gid)
+        log.info("API listening on %s", path)
+    else:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=config.tls_ca)
+        context.load_cert_chain(str(config.tls_cert), str(config.tls_key))
+        context.verify_mode = ssl.CERT_REQUIRED
+        site = web.TCPSite(runner, url.hostname or "0.0.0.0", url.port or 2376,
+                           ssl_context=context)
+        await site.start()
+        log.info("API listening on %s (TLS)", host)
+
+
+async def serve(config: DaemonConfig) -> None:
+    daemon = await build(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("skiffd %s started (data root %s)", __version__, config.data_root)
+    await stop.wait()
+    log.info("shutting down%s", " (containers keep running)" if config.live_restore else "")
+    await daemon.runner.cleanup()
+    await daemon.containers.shutdown(config.live_restore)
+    daemon.exits.stop()
+    daemon.db.close()
+    for host in config.hosts:
+        url = urlparse(host)
+        if url.scheme in ("unix", ""):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(url.path or host)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        config, args = load(argv)
+    except SkiffError as exc:
+        print(f"skiffd: {exc.message}", file=sys.stderr)
+        sys.exit(1)
+    if args.version:
+        print(f"skiffd version {__version__}")
+        return
+    level = {"warn": "WARNING", "fatal": "CRITICAL"}.get(config.log_level, config.log_level)
+    logging.basicConfig(level=level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if os.geteuid() != 0:
+        print("skiffd: must run as root", file=sys.stderr)
+        sys.exit(1)
+    try:
+        if config.pidfile is None:
+            config.pidfile = config.exec_root / "skiffd.pid"
+        write_pidfile(config.pidfile)
+        asyncio.run(serve(config))
+    except (StartupError, SkiffError) as exc:
+        print(f"skiffd: {exc}", file=sys.stderr)
+        sys.exit(1)
+    finally:
+        if config.pidfile is not None:
+            with contextlib.suppress(FileNotFoundError, ValueError):
+                if int(config.pidfile.read_text()) == os.getpid():
+                    config.pidfile.unlink()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""cgroups: which version the host runs, host preparation, and where containers live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from skiff.drivers import mounts
+
+ROOT = Path("/sys/fs/cgroup")
+PARENT = "skiff"
+
+
+def version() -> int:
+    """2 on a unified host, 1 on a legacy or hybrid one."""
+    return 2 if (ROOT / "cgroup.controllers").exists() else 1
+
+
+def prepare_hybrid() -> list[str]:
+    """Move controllers still owned by the v2 half of a hybrid host to v1 hierarchies.
+
+    crun refuses hybrid hosts where the unified hierarchy owns a controller; mounting a v1
+    hierarchy for it (as cgroupfs-mount does at boot) hands it over. Returns what was mounted.
+    """
+    unified = ROOT / "unified" / "cgroup.controllers"
+    if version() == 2 or not unified.exists():
+        return []
+    done = []
+    for controller in unified.read_text().split():
+        target = ROOT / controller
+        if target.is_dir() and os.path.ismount(target):
+            continue
+        target.mkdir(exist_ok=True)
+        try:
+            mounts.mount("cgroup", str(target), "cgroup", controller)
+        except Exception:
+            continue
+        done.append(controller)
+    return done
+
+
+def container_path(container_id: str, parent: str = "") -> str:
+    """The ``linux.cgroupsPath`` given to the runtime (cgroupfs driver)."""
+    return f"/{(parent or PARENT).strip('/')}/{container_id}"
+
+
+def swap_limit_supported() -> bool:
+    if version() == 2:
+        return True
+    return (ROOT / "memory" / "memory.memsw.limit_in_bytes").exists()
+
+
+def controller_dir(controller: str, path: str) -> Path:
+    """Directory of a container's cgroup for one v1 controller (or the v2 dir)."""
+    if version() == 2:
+        return ROOT / path.lstrip("/")
+    return ROOT / controller / path.lstrip("/")
+
+
+def procs(path: str) -> list[int]:
+    """PIDs in a container's cgroup."""
+    candidates = [controller_dir("pids", path), controller_dir("memory", path)]
+    for directory in candidates:
+        try:
+            text = (directory / "cgroup.procs").read_text()
+        except FileNotFoundError:
+            continue
+        return [int(p) for p in text.split()]
+    return []

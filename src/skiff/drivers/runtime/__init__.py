@@ -1,0 +1,1 @@
+"""OCI runtimes (crun, runc) driven through conmon, the per-container monitor."""

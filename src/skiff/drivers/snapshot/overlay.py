@@ -1,0 +1,118 @@
+"""overlayfs: layers unpacked once under ``layers/<chain>/diff``, one upper dir per container."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tarfile
+from pathlib import Path
+
+from skiff.drivers import mounts
+from skiff.drivers.snapshot import layertar
+from skiff.drivers.snapshot.base import Change
+from skiff.store.layout import Layout
+
+CHANGE_MODIFIED, CHANGE_ADDED, CHANGE_DELETED = 0, 1, 2
+
+
+class OverlaySnapshotter:
+    """The ``overlay2`` storage driver."""
+
+    name = "overlay2"
+
+    def __init__(self, layout: Layout) -> None:
+        self._layout = layout
+        self._empty = layout.layers / "empty"
+        self._empty.mkdir(parents=True, exist_ok=True)
+
+    # layers
+    def layer_path(self, chain_id: str) -> Path:
+        return self._layout.layer_dir(chain_id.removeprefix("sha256:")) / "diff"
+
+    def has_layer(self, chain_id: str) -> bool:
+        return self.layer_path(chain_id).is_dir()
+
+    def apply_layer(self, chain_id: str, tar_path: Path) -> int:
+        final = self.layer_path(chain_id)
+        staging = self._layout.tmp / f"layer-{chain_id[7:19]}-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            with tarfile.open(tar_path, "r:") as tar:
+                members = layertar.validate(tar)
+                size = layertar.extract(tar, members, staging)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return size
+
+    def remove_layer(self, chain_id: str) -> None:
+        shutil.rmtree(self.layer_path(chain_id).parent, ignore_errors=True)
+
+    # containers
+    def _dirs(self, container_id: str) -> tuple[Path, Path, Path]:
+        base = self._layout.container_dir(container_id)
+        return base / "upper", base / "work", base / "rootfs"
+
+    def prepare(self, container_id: str) -> None:
+        for path in self._dirs(container_id):
+            path.mkdir(parents=True, exist_ok=True)
+
+    def mount(self, container_id: str, chain_ids: list[str]) -> Path:
+        upper, work, merged = self._dirs(container_id)
+        if os.path.ismount(merged):
+            return merged
+        lowers = [str(self.layer_path(c)) for c in reversed(chain_ids)] or [str(self._empty)]
+        options = f"lowerdir={':'.join(lowers)},upperdir={upper},workdir={work}"
+        mounts.mount("overlay", str(merged), "overlay", options)
+        return merged
+
+    def unmount(self, container_id: str) -> None:
+        _, _, merged = self._dirs(container_id)
+        if os.path.ismount(merged):
+            mounts.unmount(str(merged))
+
+    def remove(self, container_id: str) -> None:
+        self.unmount(container_id)
+        upper, work, merged = self._dirs(container_id)
+        for path in (upper, work, merged):
+            shutil.rmtree(path, ignore_errors=True)
+
+    def changes(self, container_id: str, chain_ids: list[str]) -> list[Change]:
+        upper, _, _ = self._dirs(container_id)
+        lowers = [self.layer_path(c) for c in reversed(chain_ids)]
+        result: list[Change] = []
+        for dirpath, dirnames, filenames in os.walk(upper):
+            rel_dir = os.path.relpath(dirpath, upper)
+            for name in sorted(dirnames + filenames):
+                rel = "/" + os.path.normpath(os.path.join(rel_dir, name))
+                full = os.path.join(dirpath, name)
+                st = os.lstat(full)
+                if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+                    result.append(Change(rel, CHANGE_DELETED))
+                    continue
+                in_lower = any(os.path.lexists(str(low) + rel) for low in lowers)
+                result.append(Change(rel, CHANGE_MODIFIED if in_lower else CHANGE_ADDED))
+        result.sort(key=lambda c: c.path)
+        return result
+
+    def rw_size(self, container_id: str) -> int:
+        upper, _, _ = self._dirs(container_id)
+        return dir_size(upper)
+
+
+def dir_size(path: Path) -> int:
+    """Bytes used by the regular files under ``path``."""
+    total = 0
+    for dirpath, _, filenames in os.walk(path):
+        for name in filenames:
+            try:
+                st = os.lstat(os.path.join(dirpath, name))
+            except FileNotFoundError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                total += st.st_size
+    return total

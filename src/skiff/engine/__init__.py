@@ -1,0 +1,1 @@
+"""Docker's semantics: services with the state machines, locks and events."""

@@ -1,0 +1,1 @@
+"""Containers: the record, its state machine, the OCI spec, logs and attach."""

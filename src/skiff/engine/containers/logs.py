@@ -1,0 +1,158 @@
+"""Log copying: conmon's journal of each running container into its logging driver.
+
+A container's output is written by conmon to ``journal.log`` whether or not skiffd runs; the
+copier here moves it into the configured driver (json-file by default) and wakes followers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import inotify_simple
+
+from skiff.drivers.logging.base import LogDriver
+from skiff.drivers.logging.jsonfile import JsonFileDriver
+from skiff.drivers.logging.jsonfile import validate_options as validate_json_options
+from skiff.drivers.logging.none import NoneDriver
+from skiff.drivers.runtime.journal import JournalReader
+from skiff.errdefs import InvalidParameter
+
+JOURNAL = "journal.log"
+DRIVERS = ("json-file", "none")
+
+
+def validate(log_type: str, options: dict[str, str]) -> None:
+    """Refuse unknown drivers and options before a container is created."""
+    if log_type not in DRIVERS:
+        raise InvalidParameter(f"logger: no log driver named '{log_type}' is registered")
+    if log_type == "json-file":
+        validate_json_options(options)
+    elif options:
+        raise InvalidParameter(f"unknown log opt '{next(iter(options))}' for {log_type} log "
+                               f"driver")
+
+
+def open_driver(log_type: str, options: dict[str, str], path: Path) -> LogDriver:
+    if log_type == "none":
+        return NoneDriver()
+    return JsonFileDriver(path, options)
+
+
+@dataclass
+class _Copier:
+    container_dir: Path
+    reader: JournalReader
+    driver: LogDriver
+    reopen: Callable[[], None]
+    dirty: asyncio.Event = field(default_factory=asyncio.Event)
+    written: asyncio.Condition = field(default_factory=asyncio.Condition)
+    task: asyncio.Task[None] | None = None
+    watch: int = -1
+
+    def pump(self) -> int:
+        messages = self.reader.read()
+        if messages:
+            self.driver.log(messages)
+        if self.reader.rotation_requested:
+            self.reopen()
+        return len(messages)
+
+
+class LogManager:
+    """Owns one copier per running container and a single inotify instance for all."""
+
+    def __init__(self) -> None:
+        self._copiers: dict[str, _Copier] = {}
+        self._by_watch: dict[int, _Copier] = {}
+        self._inotify = inotify_simple.INotify(nonblocking=True)
+        self._started = False
+
+    def _ensure_reader(self) -> None:
+        if not self._started:
+            asyncio.get_running_loop().add_reader(self._inotify.fileno(), self._on_events)
+            self._started = True
+
+    def _on_events(self) -> None:
+        for event in self._inotify.read(timeout=0):
+            copier = self._by_watch.get(event.wd)
+            if copier is not None and event.name == JOURNAL:
+                copier.dirty.set()
+
+    def journal_path(self, container_dir: Path) -> Path:
+        return container_dir / JOURNAL
+
+    def start(self, container_id: str, container_dir: Path, driver: LogDriver,
+              reopen: Callable[[], None]) -> None:
+        """Begin copying (idempotent); catches up on anything written meanwhile."""
+        if container_id in self._copiers:
+            return
+        self._ensure_reader()
+        reader = JournalReader(container_dir / JOURNAL, container_dir / "journal.offset")
+        copier = _Copier(container_dir, reader, driver, reopen)
+        flags = inotify_simple.flags
+        copier.watch = self._inotify.add_watch(
+            str(container_dir), flags.MODIFY | flags.MOVED_TO | flags.CREATE)
+        self._by_watch[copier.watch] = copier
+        self._copiers[container_id] = copier
+        copier.dirty.set()
+        copier.task = asyncio.get_running_loop().create_task(self._run(copier))
+
+    async def _run(self, copier: _Copier) -> None:
+        while True:
+            await copier.dirty.wait()
+            copier.dirty.clear()
+            try:
+                copied = copier.pump()
+            except OSError:
+                copied = 0
+            if copied:
+                async with copier.written:
+                    copier.written.notify_all()
+            await asyncio.sleep(0)
+
+    async def stop(self, container_id: str, discard_journal: bool) -> None:
+        """Copy what is left, close the driver and (after an exit) drop the journal."""
+        copier = self._copiers.pop(container_id, None)
+        if copier is None:
+            return
+        if copier.task is not None:
+            copier.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await copier.task
+        with contextlib.suppress(OSError):
+            self._inotify.rm_watch(copier.watch)
+        self._by_watch.pop(copier.watch, None)
+        with contextlib.suppress(OSError):
+            copier.pump()
+        copier.reader.close()
+        copier.driver.close()
+        async with copier.written:
+            copier.written.notify_all()
+        if discard_journal:
+            for name in (JOURNAL, "journal.offset"):
+                with contextlib.suppress(FileNotFoundError):
+                    (copier.container_dir / name).unlink()
+
+    def is_copying(self, container_id: str) -> bool:
+        return container_id in self._copiers
+
+    async def wait_written(self, container_id: str, timeout: float) -> None:
+        """Sleep until the copier writes something new (or ``timeout``)."""
+        copier = self._copiers.get(container_id)
+        if copier is None:
+            await asyncio.sleep(min(timeout, 0.05))
+            return
+        async with copier.written:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(copier.written.wait(), timeout)
+
+    async def close(self) -> None:
+        for container_id in list(self._copiers):
+            await self.stop(container_id, discard_journal=False)
+        if self._started:
+            asyncio.get_running_loop().remove_reader(self._inotify.fileno())
+        self._inotify.close()

@@ -1,0 +1,986 @@
+"""ContainerService: Docker's container lifecycle on top of a runtime, snapshots and logs.
+
+Lock order: a container's own lock, never two containers' locks at once. State lives in memory
+and is written through to the store on every change, so ``ps`` never touches the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import signal as signals
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from skiff.api import filters as flt
+from skiff.api.timefmt import now_ns, parse_timestamp_ns
+from skiff.drivers import cgroups
+from skiff.drivers.logging.base import LogMessage, LogReader, ReadConfig
+from skiff.drivers.runtime.base import CreateRequest, Runtime, RuntimeError_
+from skiff.drivers.snapshot.base import Change, Snapshotter
+from skiff.engine.containers import etcfiles, logs, names, spec, users, views
+from skiff.engine.containers.attach import MonitorStream
+from skiff.engine.containers.model import (CREATED, DEAD, EXITED, PAUSED, REMOVING, RESTARTING,
+                                           RUNNING, Container)
+from skiff.engine.events import EventService
+from skiff.engine.images.service import ImageService
+from skiff.errdefs import (Conflict, InvalidParameter, NotFound, NotImplementedYet, NotModified,
+                           SkiffError, System)
+from skiff.store.db import Database
+from skiff.store.layout import Layout
+
+log = logging.getLogger(__name__)
+
+LIST_FILTERS = ("ancestor", "before", "expose", "exited", "health", "id", "isolation",
+                "is-task", "label", "name", "network", "publish", "since", "status", "volume")
+PRUNE_FILTERS = ("label", "label!", "until")
+STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
+DEFAULT_STOP_TIMEOUT = 10
+
+
+@dataclass
+class DaemonDefaults:
+    """Daemon-wide settings that shape new containers."""
+
+    runtime: str = "crun"
+    log_type: str = "json-file"
+    log_options: dict[str, str] | None = None
+    init_binary: str | None = None
+    seccomp_profile: dict[str, Any] | None = None
+    cgroup_parent: str = "skiff"
+
+
+class ContainerService:
+    """create, start, stop, kill, pause, wait, remove, attach, logs … with Docker's semantics."""
+
+    def __init__(self, layout: Layout, db: Database, events: EventService,
+                 images: ImageService, snapshots: Snapshotter, runtimes: dict[str, Runtime],
+                 defaults: DaemonDefaults) -> None:
+        self._layout = layout
+        self._db = db
+        self._events = events
+        self._images = images
+        self._snapshots = snapshots
+        self._runtimes = runtimes
+        self._defaults = defaults
+        self._logs = logs.LogManager()
+        self._containers: dict[str, Container] = {}
+        self._names: dict[str, str] = {}
+        self._pending_attach: dict[str, list[asyncio.Future[MonitorStream | None]]] = {}
+        self._removed: dict[str, asyncio.Event] = {}
+        self._exit_codes: dict[str, asyncio.Future[int]] = {}
+        self._swap = cgroups.swap_limit_supported()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        images.set_users(self.users_of_image)
+
+    # --- lookup -----------------------------------------------------------------------------
+    def load(self) -> None:
+        for row in self._db.containers():
+            container = Container.from_row(row)
+            self._containers[container.id] = container
+            self._names[container.name] = container.id
+
+    def all(self) -> list[Container]:
+        return list(self._containers.values())
+
+    def get(self, ref: str) -> Container:
+        """Find by full ID, name (with or without '/'), or unique ID prefix."""
+        container = self._containers.get(ref)
+        if container is not None:
+            return container
+        by_name = self._names.get(ref.lstrip("/"))
+        if by_name is not None:
+            return self._containers[by_name]
+        if ref and all(c in "0123456789abcdef" for c in ref):
+            found = [c for c in self._containers.values() if c.id.startswith(ref)]
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise InvalidParameter(f"Multiple IDs found with provided prefix: {ref}")
+        raise NotFound(f"No such container: {ref}")
+
+    def users_of_image(self, image_id: str) -> list[tuple[str, bool]]:
+        return [(c.id, c.state.Running) for c in self._containers.values()
+                if c.image_id == image_id]
+
+    def _save(self, container: Container) -> None:
+        self._db.put_container(container.id, container.name, container.to_row())
+
+    def _event(self, container: Container, action: str, **extra: str) -> None:
+        attrs = {"image": container.image_ref or container.image_id, "name": container.name,
+                 **container.labels, **extra}
+        self._events.publish("container", action, container.id, attrs)
+
+    def _runtime(self, container: Container) -> Runtime:
+        runtime = self._runtimes.get(container.runtime)
+        if runtime is None:
+            raise System(f"unknown runtime: {container.runtime}")
+        return runtime
+
+    def _dir(self, container: Container) -> Path:
+        return self._layout.container_dir(container.id)
+
+    def log_path(self, container: Container) -> str:
+        log_type = (container.host_config.get("LogConfig") or {}).get("Type") or "json-file"
+        if log_type != "json-file":
+            return ""
+        return str(self._dir(container) / f"{container.id}-json.log")
+
+    # --- create -----------------------------------------------------------------------------
+    async def create(self, name: str | None, body: dict[str, Any]) -> tuple[str, list[str]]:
+        image_ref = body.get("Image") or ""
+        if not image_ref:
+            raise InvalidParameter("config cannot be empty in order to create a container")
+        image = self._images.resolve(image_ref)
+        host_config: dict[str, Any] = dict(body.get("HostConfig") or {})
+        config = {k: v for k, v in body.items() if k not in ("HostConfig", "NetworkingConfig")}
+        for key in ("Cmd", "Entrypoint", "Shell"):
+            if isinstance(config.get(key), str):
+                config[key] = [config[key]]
+        if name:
+            name = names.validate(name)
+            if name in self._names:
+                existing = self._names[name]
+                raise Conflict(f"Conflict. The container name \"/{name}\" is already in use by "
+                               f"container \"{existing}\". You have to remove (or rename) that "
+                               f"container to be able to reuse that name.")
+        else:
+            name = names.generate(set(self._names))
+        merged = self._merge_image_config(config, image.container_config)
+        if not (merged.get("Entrypoint") or merged.get("Cmd")):
+            raise InvalidParameter("no command specified")
+        warnings = self._validate_host_config(host_config, merged)
+        runtime = host_config.get("Runtime") or self._defaults.runtime
+        if runtime not in self._runtimes:
+            raise InvalidParameter(f"unknown or invalid runtime name: {runtime}")
+        log_config = dict(host_config.get("LogConfig") or {})
+        if not log_config.get("Type"):
+            log_config = {"Type": self._defaults.log_type,
+                          "Config": dict(self._defaults.log_options or {})}
+        log_config.setdefault("Config", {})
+        log_config["Config"] = log_config["Config"] or {}
+        logs.validate(log_config["Type"], log_config["Config"])
+        host_config["LogConfig"] = log_config
+        container_id = secrets.token_hex(32)
+        merged["Image"] = image_ref
+        merged.setdefault("Hostname", "")
+        if not merged["Hostname"]:
+            merged["Hostname"] = (etcfiles.host_hostname()
+                                  if host_config.get("NetworkMode") == "host"
+                                  else container_id[:12])
+        container = Container(
+            id=container_id, name=name, created_ns=now_ns(), image_id=image.id,
+            image_ref=image_ref, config=merged, host_config=host_config,
+            networking=dict(body.get("NetworkingConfig") or {}), runtime=runtime)
+        directory = self._dir(container)
+        directory.mkdir(parents=True)
+        try:
+            self._snapshots.prepare(container.id)
+            container.log_path = self.log_path(container)
+            container.hostname_path = str(directory / "hostname")
+            container.hosts_path = str(directory / "hosts")
+            container.resolv_path = str(directory / "resolv.conf")
+            self._save(container)
+        except BaseException:
+            self._snapshots.remove(container.id)
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        self._containers[container.id] = container
+        self._names[name] = container.id
+        self._event(container, "create")
+        return container.id, warnings
+
+    @staticmethod
+    def _merge_image_config(config: dict[str, Any], image: dict[str, Any]) -> dict[str, Any]:
+        """Docker's merge: image values fill what the request left out."""
+        merged = dict(config)
+        if not merged.get("Entrypoint") and config.get("Entrypoint") is None:
+            merged["Entrypoint"] = image.get("Entrypoint")
+            if not merged.get("Cmd"):
+                merged["Cmd"] = image.get("Cmd")
+        elif not merged.get("Cmd") and config.get("Entrypoint") is None:
+            merged["Cmd"] = image.get("Cmd")
+        if merged.get("Entrypoint") == [""]:
+            merged["Entrypoint"] = None
+        env = list(image.get("Env") or [])
+        keys = {e.split("=", 1)[0]: i for i, e in enumerate(env)}
+        for item in config.get("Env") or []:
+            key = item.split("=", 1)[0]
+            if key in keys:
+                env[keys[key]] = item
+            else:
+                keys[key] = len(env)
+                env.append(item)
+        merged["Env"] = env
+        for key in ("WorkingDir", "User", "StopSignal"):
+            if not merged.get(key) and image.get(key):
+                merged[key] = image[key]
+        labels = dict(image.get("Labels") or {})
+        labels.update(config.get("Labels") or {})
+        merged["Labels"] = labels
+        if image.get("ExposedPorts"):
+            merged["ExposedPorts"] = {**image["ExposedPorts"], **(config.get("ExposedPorts")
+                                                                  or {})}
+        if image.get("Volumes"):
+            merged["Volumes"] = {**image["Volumes"], **(config.get("Volumes") or {})}
+        if not merged.get("Healthcheck") and image.get("Healthcheck"):
+            merged["Healthcheck"] = image["Healthcheck"]
+        return merged
+
+    def _validate_host_config(self, host_config: dict[str, Any],
+                              config: dict[str, Any]) -> list[str]:
+        warnings: list[str] = []
+        spec.user_mounts(host_config)
+        spec.resources(host_config, self._swap)
+        if host_config.get("Memory") and not self._swap and host_config.get("MemorySwap"):
+            warnings.append("Your kernel does not support swap limit capabilities or the cgroup "
+                            "is not mounted. Memory limited without swap.")
+        mode = host_config.get("NetworkMode") or "default"
+        if mode not in ("default", "bridge", "none", "host") and not mode.startswith(
+                "container:"):
+            raise NotFound(f"network {mode} not found")
+        if mode.startswith("container:"):
+            self.get(mode.split(":", 1)[1])
+        spec.validate_sysctls(dict(host_config.get("Sysctls") or {}), mode)
+        for opt in host_config.get("SecurityOpt") or []:
+            key = opt.replace(":", "=", 1).split("=", 1)[0]
+            if key not in ("no-new-privileges", "seccomp", "label", "apparmor", "systempaths"):
+                raise InvalidParameter(f"invalid --security-opt 2: \"{opt}\"")
+            if key == "seccomp":
+                value = opt.replace(":", "=", 1).split("=", 1)[1]
+                if value != "unconfined":
+                    from skiff.engine.containers import seccomp
+
+                    seccomp.parse_profile(value)
+        spec.parse_signal(config.get("StopSignal"))
+        from skiff.engine.containers import caps
+
+        for cap in (host_config.get("CapAdd") or []) + (host_config.get("CapDrop") or []):
+            caps.normalize(cap)
+        policy = (host_config.get("RestartPolicy") or {}).get("Name") or "no"
+        if policy not in ("no", "always", "unless-stopped", "on-failure", ""):
+            raise InvalidParameter(f"invalid restart policy '{policy}'")
+        if host_config.get("AutoRemove") and policy not in ("no", ""):
+            raise InvalidParameter("can't create 'AutoRemove' container with restart policy")
+        for ulimit in host_config.get("Ulimits") or []:
+            if ulimit.get("Soft", 0) > ulimit.get("Hard", 0):
+                raise InvalidParameter(f"ulimit soft limit must be less than or equal to hard "
+                                       f"limit: {ulimit.get('Soft')} > {ulimit.get('Hard')}")
+        return warnings
+
+    # --- start ------------------------------------------------------------------------------
+    async def start(self, ref: str) -> None:
+        container = self.get(ref)
+        async with container.lock:
+            if container.state.Paused:
+                raise Conflict("cannot start a paused container, try unpause instead")
+            if container.state.Running:
+                raise NotModified("container already started")
+            if container.state.Status in (REMOVING, DEAD):
+                raise Conflict(f"container is marked for removal and cannot be started")
+            await self._start_locked(container)
+
+    async def _start_locked(self, container: Container) -> None:
+        try:
+            await self._start_unguarded(container)
+        except BaseException:
+            if container.host_config.get("AutoRemove"):
+                self._spawn(self.remove(container.id, force=True, volumes=True))
+            raise
+
+    async def _start_unguarded(self, container: Container) -> None:
+        runtime = self._runtime(container)
+        image = self._images.store.images.get(container.image_id)
+        chain = image.chain_ids if image else []
+        directory = self._dir(container)
+        mounted = False
+        try:
+            rootfs = await asyncio.to_thread(self._snapshots.mount, container.id, chain)
+            mounted = True
+            host = container.host_config
+            user = users.resolve(rootfs, container.config.get("User") or "",
+                                 host.get("GroupAdd"))
+            host_network = (host.get("NetworkMode") or "") == "host"
+            etc = etcfiles.write_all(directory, container.config.get("Hostname") or "",
+                                     host_network, host.get("Dns") or [],
+                                     host.get("DnsSearch") or [], host.get("DnsOptions") or [],
+                                     host.get("ExtraHosts") or [])
+            user_mounts = spec.user_mounts(host)
+            for mount in user_mounts:
+                if mount["type"] == "bind" and not os.path.exists(mount["source"]):
+                    os.makedirs(mount["source"], exist_ok=True)
+            inputs = spec.SpecInputs(
+                rootfs=rootfs, user=user, hostname=container.config.get("Hostname") or "",
+                etc_files=etc,
+                cgroups_path=cgroups.container_path(container.id,
+                                                    host.get("CgroupParent") or
+                                                    self._defaults.cgroup_parent),
+                init_binary=self._defaults.init_binary,
+                seccomp_profile=self._defaults.seccomp_profile, swap_supported=self._swap,
+                host_network=host_network, extra_mounts=user_mounts)
+            oci = spec.build(container, inputs)
+            self._join_namespaces(container, oci)
+            log_config = host.get("LogConfig") or {}
+            driver = logs.open_driver(log_config.get("Type") or "json-file",
+                                      log_config.get("Config") or {},
+                                      Path(container.log_path or directory / "unused.log"))
+            request = CreateRequest(
+                container_id=container.id, name=container.name,
+                bundle=self._layout.monitor_dir(container.id), spec=oci,
+                journal=self._logs.journal_path(directory),
+                tty=bool(container.config.get("Tty")),
+                stdin=bool(container.config.get("OpenStdin")),
+                stdin_once=bool(container.config.get("StdinOnce")))
+            container.exited.clear()
+            try:
+                pid = await runtime.create(request)
+            except BaseException:
+                driver.close()
+                raise
+            self._logs.start(container.id, directory, driver,
+                             lambda: runtime.reopen_journal(container.id))
+            await self._connect_pending_attach(container, runtime)
+            try:
+                await runtime.start(container.id)
+            except BaseException:
+                runtime.kill_monitor(container.id) if hasattr(runtime, "kill_monitor") else None
+                await runtime.delete(container.id, force=True)
+                await self._logs.stop(container.id, discard_journal=True)
+                raise
+        except RuntimeError_ as exc:
+            if mounted:
+                await asyncio.to_thread(self._snapshots.unmount, container.id)
+            message, code = _docker_start_error(str(exc))
+            container.state.Error = message
+            container.state.ExitCode = code
+            self._save(container)
+            self._fail_pending_attach(container)
+            self._event(container, "die", exitCode=str(code))
+            raise (InvalidParameter if code in (126, 127) else System)(message) from None
+        except SkiffError as exc:
+            if mounted:
+                await asyncio.to_thread(self._snapshots.unmount, container.id)
+            container.state.Error = exc.message
+            self._save(container)
+            self._fail_pending_attach(container)
+            raise
+        except BaseException:
+            if mounted:
+                await asyncio.to_thread(self._snapshots.unmount, container.id)
+            self._fail_pending_attach(container)
+            raise
+        container.state.set_running(pid, now_ns())
+        container.has_been_started = True
+        container.manually_stopped = False
+        self._save(container)
+        self._event(container, "start")
+        # the container may have exited before we marked it running
+        if runtime.exit_status(container.id) is not None:
+            self._spawn(self._handle_exit(container.id))
+
+    def _join_namespaces(self, container: Container, oci: dict[str, Any]) -> None:
+        mode = container.host_config.get("NetworkMode") or ""
+        if not mode.startswith("container:"):
+            return
+        other = self.get(mode.split(":", 1)[1])
+        if not other.state.Running:
+            raise Conflict(f"cannot join network namespace of a non running container: "
+                           f"container {other.id} is {other.state.Status}")
+        for ns in oci["linux"]["namespaces"]:
+            if ns["type"] == "network":
+                ns["path"] = f"/proc/{other.state.Pid}/ns/net"
+        oci.pop("hooks", None)
+
+    # --- exits ------------------------------------------------------------------------------
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def on_exit(self, container_id: str) -> None:
+        """Called by the exit watcher the moment conmon records an exit."""
+        if container_id in self._containers:
+            self._spawn(self._handle_exit(container_id))
+
+    async def _handle_exit(self, container_id: str) -> None:
+        container = self._containers.get(container_id)
+        if container is None:
+            return
+        async with container.lock:
+            await self._finish_exit(container)
+        if container.host_config.get("AutoRemove") and container.id in self._containers:
+            try:
+                await self.remove(container.id, force=True, volumes=True)
+            except SkiffError as exc:
+                log.warning("auto-remove of %s failed: %s", container.id[:12], exc)
+
+    async def _finish_exit(self, container: Container) -> None:
+        """Record the exit of a container whose monitor reported one (lock held)."""
+        runtime = self._runtime(container)
+        status = runtime.exit_status(container.id)
+        if status is None or not container.state.Running and container.state.Status != PAUSED:
+            return
+        await self._logs.stop(container.id, discard_journal=True)
+        await runtime.delete(container.id, force=True)
+        await asyncio.to_thread(self._snapshots.unmount, container.id)
+        runtime.cleanup(container.id)
+        code = status.code if status.code >= 0 else 255
+        if status.oom_killed:
+            self._event(container, "oom")
+        container.state.set_exited(code, status.oom_killed, now_ns())
+        self._save(container)
+        self._event(container, "die", exitCode=str(code))
+        container.exited.set()
+        future = self._exit_codes.pop(container.id, None)
+        if future is not None and not future.done():
+            future.set_result(code)
+
+    def _next_exit(self, container: Container) -> asyncio.Future[int]:
+        future = self._exit_codes.get(container.id)
+        if future is None or future.done():
+            future = asyncio.get_running_loop().create_future()
+            self._exit_codes[container.id] = future
+        return future
+
+    # --- stop, kill, restart ----------------------------------------------------------------
+    async def stop(self, ref: str, signal: str | None = None, timeout: int | None = None) -> None:
+        container = self.get(ref)
+        if not container.state.Running:
+            raise NotModified("container already stopped")
+        container.manually_stopped = True
+        await self._stop(container, signal, timeout)
+
+    async def _stop(self, container: Container, signal: str | None, timeout: int | None) -> None:
+        if not container.state.Running:
+            return
+        runtime = self._runtime(container)
+        sig = spec.parse_signal(signal or container.config.get("StopSignal"), signals.SIGTERM)
+        if timeout is None:
+            timeout = container.config.get("StopTimeout")
+            if timeout is None:
+                timeout = DEFAULT_STOP_TIMEOUT
+        exited = self._next_exit(container)
+        if container.state.Paused:
+            with contextlib.suppress(RuntimeError_):
+                await runtime.kill(container.id, sig)
+                await runtime.resume(container.id)
+        else:
+            with contextlib.suppress(RuntimeError_):
+                await runtime.kill(container.id, sig)
+        self._event(container, "kill", signal=str(sig))
+        if timeout < 0:
+            await asyncio.shield(exited)
+        else:
+            try:
+                await asyncio.wait_for(asyncio.shield(exited), timeout)
+            except TimeoutError:
+                with contextlib.suppress(RuntimeError_):
+                    await runtime.kill(container.id, signals.SIGKILL, all_processes=True)
+                self._event(container, "kill", signal="9")
+                try:
+                    await asyncio.wait_for(asyncio.shield(exited), 10)
+                except TimeoutError:
+                    await self._force_exit(container)
+        self._event(container, "stop")
+
+    async def _force_exit(self, container: Container) -> None:
+        """The monitor did not report an exit: reap the runtime state ourselves."""
+        runtime = self._runtime(container)
+        if hasattr(runtime, "kill_monitor"):
+            runtime.kill_monitor(container.id)
+        async with container.lock:
+            await self._logs.stop(container.id, discard_journal=True)
+            await runtime.delete(container.id, force=True)
+            await asyncio.to_thread(self._snapshots.unmount, container.id)
+            runtime.cleanup(container.id)
+            container.state.set_exited(137, False, now_ns())
+            self._save(container)
+            self._event(container, "die", exitCode="137")
+            container.exited.set()
+            future = self._exit_codes.pop(container.id, None)
+            if future is not None and not future.done():
+                future.set_result(137)
+
+    async def restart(self, ref: str, signal: str | None = None,
+                      timeout: int | None = None) -> None:
+        container = self.get(ref)
+        if container.state.Running:
+            await self._stop(container, signal, timeout)
+        async with container.lock:
+            if not container.state.Running:
+                await self._start_locked(container)
+        self._event(container, "restart")
+
+    async def kill(self, ref: str, signal: str | None = None) -> None:
+        container = self.get(ref)
+        sig = spec.parse_signal(signal, signals.SIGKILL)
+        if not container.state.Running:
+            raise Conflict(f"Cannot kill container: {ref}: Container {container.id} is not "
+                           f"running")
+        runtime = self._runtime(container)
+        if sig == signals.SIGKILL:
+            container.manually_stopped = True
+        exited = self._next_exit(container) if sig == signals.SIGKILL else None
+        try:
+            await runtime.kill(container.id, sig)
+        except RuntimeError_ as exc:
+            raise System(f"Cannot kill container: {ref}: {exc}") from None
+        self._event(container, "kill", signal=str(sig))
+        if exited is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(exited), 10)
+
+    # --- pause ------------------------------------------------------------------------------
+    async def pause(self, ref: str) -> None:
+        container = self.get(ref)
+        async with container.lock:
+            if not container.state.Running:
+                raise Conflict(f"Container {container.id} is not running")
+            if container.state.Paused:
+                raise Conflict(f"Container {container.id} is already paused")
+            try:
+                await self._runtime(container).pause(container.id)
+            except RuntimeError_ as exc:
+                raise System(f"Cannot pause container {container.id}: {exc}") from None
+            container.state.Paused = True
+            container.state.Status = PAUSED
+            self._save(container)
+        self._event(container, "pause")
+
+    async def unpause(self, ref: str) -> None:
+        container = self.get(ref)
+        async with container.lock:
+            if not container.state.Paused:
+                raise Conflict(f"Container {container.id} is not paused")
+            try:
+                await self._runtime(container).resume(container.id)
+            except RuntimeError_ as exc:
+                raise System(f"Cannot unpause container {container.id}: {exc}") from None
+            container.state.Paused = False
+            container.state.Status = RUNNING
+            self._save(container)
+        self._event(container, "unpause")
+
+    # --- wait -------------------------------------------------------------------------------
+    def wait_condition(self, ref: str, condition: str) -> asyncio.Future[int]:
+        """Register a wait now (so a following start cannot be missed); await it later."""
+        container = self.get(ref)
+        condition = condition or "not-running"
+        if condition not in ("not-running", "next-exit", "removed"):
+            raise InvalidParameter(f"invalid condition: \"{condition}\"")
+        loop = asyncio.get_running_loop()
+        if condition == "removed":
+            event = self._removed.setdefault(container.id, asyncio.Event())
+            future: asyncio.Future[int] = loop.create_future()
+
+            async def removed() -> None:
+                await event.wait()
+                if not future.done():
+                    future.set_result(container.state.ExitCode)
+
+            self._spawn(removed())
+            return future
+        if condition == "not-running" and not container.state.Running:
+            done: asyncio.Future[int] = loop.create_future()
+            done.set_result(container.state.ExitCode)
+            return done
+        return self._next_exit(container)
+
+    # --- remove, rename ---------------------------------------------------------------------
+    async def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
+        container = self.get(ref)
+        if container.state.Running and not force:
+            if container.state.Paused:
+                raise Conflict(f"cannot remove container \"/{container.name}\": container is "
+                               f"paused and must be stopped first or force removed")
+            raise Conflict(f"cannot remove container \"/{container.name}\": container is "
+                           f"running: stop the container before removing or force remove")
+        if container.state.Status == REMOVING:
+            raise Conflict(f"removal of container {container.id} is already in progress")
+        if container.state.Running:
+            container.manually_stopped = True
+            await self._stop(container, "SIGKILL", 0)
+        async with container.lock:
+            if container.id not in self._containers:
+                return
+            container.state.Status = REMOVING
+            await self._logs.stop(container.id, discard_journal=True)
+            runtime = self._runtime(container)
+            await runtime.delete(container.id, force=True)
+            runtime.cleanup(container.id)
+            await asyncio.to_thread(self._snapshots.remove, container.id)
+            await asyncio.to_thread(shutil.rmtree, self._dir(container), True)
+            self._db.delete_container(container.id)
+            del self._containers[container.id]
+            self._names.pop(container.name, None)
+        self._event(container, "destroy")
+        event = self._removed.pop(container.id, None)
+        if event is not None:
+            event.set()
+        future = self._exit_codes.pop(container.id, None)
+        if future is not None and not future.done():
+            future.set_result(container.state.ExitCode)
+
+    def rename(self, ref: str, new_name: str) -> None:
+        container = self.get(ref)
+        if not new_name:
+            raise InvalidParameter("Neither old nor new names may be empty")
+        new_name = names.validate(new_name)
+        if new_name == container.name:
+            raise InvalidParameter("Renaming a container with the same name as its current "
+                                   "name")
+        if new_name in self._names:
+            raise Conflict(f"Conflict. The container name \"/{new_name}\" is already in use by "
+                           f"container \"{self._names[new_name]}\". You have to remove (or "
+                           f"rename) that container to be able to reuse that name.")
+        old = container.name
+        container.name = new_name
+        try:
+            self._save(container)
+        except BaseException:
+            container.name = old
+            raise
+        del self._names[old]
+        self._names[new_name] = container.id
+        self._event(container, "rename", oldName="/" + old)
+
+    # --- queries ----------------------------------------------------------------------------
+    def _size(self, container: Container) -> tuple[int, int]:
+        rw = self._snapshots.rw_size(container.id)
+        image = self._images.store.images.get(container.image_id)
+        return rw, rw + (image.size if image else 0)
+
+    def list(self, all_containers: bool, limit: int, size: bool,
+             filters: flt.Filters) -> list[dict[str, Any]]:
+        items = sorted(self._containers.values(), key=lambda c: c.created_ns, reverse=True)
+        if not all_containers and limit <= 0 and "status" not in filters and \
+                "exited" not in filters:
+            items = [c for c in items if c.state.Running]
+        items = [c for c in items if self._matches(c, filters)]
+        if limit > 0:
+            items = items[:limit]
+        return [views.summary(c, self._size(c) if size else None) for c in items]
+
+    def _matches(self, container: Container, filters: flt.Filters) -> bool:
+        for key, values in filters.items():
+            if key == "id" and not any(container.id.startswith(v) for v in values):
+                return False
+            if key == "name" and not any(re.search(v.lstrip("/"), container.name)
+                                         for v in values):
+                return False
+            if key == "label" and not flt.match_labels(values, container.labels):
+                return False
+            if key == "status":
+                for value in values:
+                    if value not in STATUSES:
+                        raise InvalidParameter(f"invalid filter 'status={value}'")
+                if container.state.Status not in values:
+                    return False
+            if key == "exited":
+                codes = []
+                for value in values:
+                    try:
+                        codes.append(int(value))
+                    except ValueError:
+                        raise InvalidParameter(f"invalid filter 'exited={value}'") from None
+                if container.state.Status != EXITED or container.state.ExitCode not in codes:
+                    return False
+            if key == "ancestor" and not any(self._descends(container, v) for v in values):
+                return False
+            if key in ("before", "since"):
+                for value in values:
+                    pivot = self.get(value)
+                    if key == "before" and container.created_ns >= pivot.created_ns:
+                        return False
+                    if key == "since" and container.created_ns <= pivot.created_ns:
+                        return False
+            if key == "health" and "none" not in values:
+                return False
+            if key in ("network", "publish", "expose", "volume") and values:
+                return False
+        return True
+
+    def _descends(self, container: Container, ref: str) -> bool:
+        image = self._images.store.lookup(ref)
+        if image is None:
+            return False
+        return container.image_id == image.id
+
+    def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
+        container = self.get(ref)
+        directory = self._dir(container)
+        image = self._images.store.images.get(container.image_id)
+        lower = ":".join(str(self._snapshots.layer_path(c))
+                         for c in reversed(image.chain_ids)) if image else ""
+        graph = {"LowerDir": lower, "MergedDir": str(directory / "rootfs"),
+                 "UpperDir": str(directory / "upper"), "WorkDir": str(directory / "work")}
+        return views.inspect(container, graph, self._size(container) if size else None,
+                             container.log_path, [])
+
+    async def top(self, ref: str, ps_args: str) -> dict[str, Any]:
+        container = self.get(ref)
+        if not container.state.Running:
+            raise Conflict(f"Container {container.id} is not running")
+        pids = set(await self._runtime(container).pids(container.id))
+        args = ps_args.split() if ps_args else ["-ef"]
+        proc = await asyncio.create_subprocess_exec(
+            "ps", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await proc.communicate()
+        if proc.returncode != 0:
+            raise InvalidParameter(f"Error running top: ps: {err.decode().strip()}")
+        lines = out.decode().splitlines()
+        titles = lines[0].split()
+        if "PID" not in titles:
+            raise InvalidParameter(f"Couldn't find PID field in ps output")
+        pid_index = titles.index("PID")
+        processes = []
+        for line in lines[1:]:
+            fields = line.split(None, len(titles) - 1)
+            if len(fields) > pid_index and fields[pid_index].isdigit() and \
+                    int(fields[pid_index]) in pids:
+                processes.append(fields)
+        return {"Titles": titles, "Processes": processes}
+
+    async def changes(self, ref: str) -> list[Change]:
+        container = self.get(ref)
+        image = self._images.store.images.get(container.image_id)
+        return await asyncio.to_thread(self._snapshots.changes, container.id,
+                                       image.chain_ids if image else [])
+
+    async def update(self, ref: str, body: dict[str, Any]) -> list[str]:
+        container = self.get(ref)
+        async with container.lock:
+            new_host = {**container.host_config}
+            resources = {k: v for k, v in body.items() if k != "RestartPolicy" and v is not None}
+            new_host.update(resources)
+            if "RestartPolicy" in body and body["RestartPolicy"]:
+                policy = body["RestartPolicy"].get("Name") or "no"
+                if policy not in ("no", "always", "unless-stopped", "on-failure"):
+                    raise InvalidParameter(f"invalid restart policy '{policy}'")
+                if container.host_config.get("AutoRemove") and policy != "no":
+                    raise InvalidParameter("Restart policy cannot be updated because AutoRemove "
+                                           "is enabled for the container")
+                new_host["RestartPolicy"] = body["RestartPolicy"]
+            if new_host.get("Memory") and container.host_config.get("Memory") and \
+                    "MemorySwap" not in resources:
+                old = container.host_config
+                if old.get("MemorySwap") == 2 * old.get("Memory", 0) or not old.get("MemorySwap"):
+                    new_host["MemorySwap"] = 0
+            oci = spec.resources(new_host, self._swap)
+            oci.pop("devices", None)
+            if container.state.Running and resources:
+                runtime = self._runtime(container)
+                path = self._layout.monitor_dir(container.id) / "resources.json"
+                path.write_text(json.dumps(oci))
+                proc = await asyncio.create_subprocess_exec(
+                    runtime.path, "--root", str(self._layout.runtime_root / runtime.name),
+                    "update", "--resources", str(path), container.id,
+                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+                _, err = await proc.communicate()
+                if proc.returncode != 0:
+                    raise System(f"Cannot update container {container.id}: "
+                                 f"{err.decode().strip()}")
+            container.host_config = new_host
+            self._save(container)
+        self._event(container, "update")
+        return []
+
+    async def export(self, ref: str) -> AsyncIterator[bytes]:
+        """The container's filesystem as a tar stream."""
+        container = self.get(ref)
+        image = self._images.store.images.get(container.image_id)
+        rootfs = await asyncio.to_thread(self._snapshots.mount, container.id,
+                                         image.chain_ids if image else [])
+        proc = await asyncio.create_subprocess_exec(
+            "tar", "--numeric-owner", "--xattrs", "-C", str(rootfs), "-cf", "-", ".",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        assert proc.stdout is not None
+        try:
+            while chunk := await proc.stdout.read(1 << 16):
+                yield chunk
+            await proc.wait()
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+            if not container.state.Running:
+                await asyncio.to_thread(self._snapshots.unmount, container.id)
+        self._event(container, "export")
+
+    async def prune(self, filters: flt.Filters) -> dict[str, Any]:
+        until = parse_timestamp_ns(filters["until"][-1]) if "until" in filters else None
+        deleted = []
+        reclaimed = 0
+        for container in list(self._containers.values()):
+            if container.state.Running or container.state.Status in (REMOVING, RESTARTING):
+                continue
+            if until is not None and container.created_ns >= until:
+                continue
+            if "label" in filters and not flt.match_labels(filters["label"], container.labels):
+                continue
+            if "label!" in filters and flt.match_labels(filters["label!"], container.labels):
+                continue
+            reclaimed += self._snapshots.rw_size(container.id)
+            await self.remove(container.id)
+            deleted.append(container.id)
+        return {"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed}
+
+    # --- attach and logs --------------------------------------------------------------------
+    async def attach(self, ref: str) -> MonitorStream | None:
+        """A stream to the container's stdio; waits for start if it is not running yet.
+
+        Returns None if the container is stopped and is not being started.
+        """
+        container = self.get(ref)
+        if container.state.Running:
+            runtime = self._runtime(container)
+            try:
+                return await MonitorStream.connect(runtime.attach_socket(container.id))
+            except OSError:
+                return None
+        future: asyncio.Future[MonitorStream | None] = asyncio.get_running_loop().create_future()
+        self._pending_attach.setdefault(container.id, []).append(future)
+        return await future
+
+    async def _connect_pending_attach(self, container: Container, runtime: Runtime) -> None:
+        for future in self._pending_attach.pop(container.id, []):
+            if future.done():
+                continue
+            try:
+                stream = await MonitorStream.connect(runtime.attach_socket(container.id))
+            except OSError as exc:
+                log.warning("attach to %s failed: %s", container.id[:12], exc)
+                stream = None
+            future.set_result(stream)
+
+    def _fail_pending_attach(self, container: Container) -> None:
+        for future in self._pending_attach.pop(container.id, []):
+            if not future.done():
+                future.set_result(None)
+
+    def cancel_attach(self, ref: str, future_owner: Any) -> None:  # pragma: no cover - reserved
+        return None
+
+    def resize(self, ref: str, height: int, width: int) -> None:
+        container = self.get(ref)
+        if not container.state.Running:
+            raise Conflict(f"Container {container.id} is not running")
+        self._runtime(container).resize(container.id, height, width)
+
+    def log_reader(self, ref: str) -> tuple[Container, LogReader]:
+        container = self.get(ref)
+        log_type = (container.host_config.get("LogConfig") or {}).get("Type") or "json-file"
+        if log_type != "json-file":
+            raise NotImplementedYet("configured logging driver does not support reading")
+        from skiff.drivers.logging.jsonfile import JsonFileDriver
+
+        reader = _JsonReader(Path(container.log_path))
+        assert isinstance(reader, LogReader) or True
+        return container, reader  # type: ignore[return-value]
+
+    async def logs(self, ref: str, config: ReadConfig) -> AsyncIterator[LogMessage]:
+        container, _ = self.log_reader(ref)
+        from skiff.drivers.logging.jsonfile import read_json_logs
+
+        service = self
+
+        class _Running:
+            def is_running(self) -> bool:
+                return container.state.Running or service._logs.is_copying(container.id)
+
+            async def wait_for_data(self, timeout: float) -> None:
+                await service._logs.wait_written(container.id, timeout)
+
+        async for message in read_json_logs(Path(container.log_path), config, _Running()):
+            yield message
+
+    # --- daemon start and stop --------------------------------------------------------------
+    async def restore(self) -> None:
+        """Re-attach to containers that kept running while skiffd was down."""
+        for container in list(self._containers.values()):
+            if container.state.Status == REMOVING:
+                container.state.Status = DEAD
+                container.state.Dead = True
+                self._save(container)
+            if not container.state.Running:
+                continue
+            runtime = self._runtimes.get(container.runtime)
+            if runtime is None:
+                continue
+            directory = self._dir(container)
+            if runtime.exit_status(container.id) is not None or not runtime.monitor_alive(
+                    container.id):
+                if runtime.exit_status(container.id) is None:
+                    await self._force_exit(container)
+                    continue
+                log_config = container.host_config.get("LogConfig") or {}
+                driver = logs.open_driver(log_config.get("Type") or "json-file",
+                                          log_config.get("Config") or {},
+                                          Path(container.log_path or directory / "unused.log"))
+                self._logs.start(container.id, directory, driver,
+                                 lambda: None)
+                async with container.lock:
+                    await self._finish_exit(container)
+                continue
+            log_config = container.host_config.get("LogConfig") or {}
+            driver = logs.open_driver(log_config.get("Type") or "json-file",
+                                      log_config.get("Config") or {},
+                                      Path(container.log_path or directory / "unused.log"))
+            rt = runtime
+            cid = container.id
+            self._logs.start(container.id, directory, driver, lambda: rt.reopen_journal(cid))
+
+    async def shutdown(self, live_restore: bool) -> None:
+        if not live_restore:
+            running = [c for c in self._containers.values() if c.state.Running]
+            await asyncio.gather(*(self._stop(c, None, None) for c in running),
+                                 return_exceptions=True)
+        await self._logs.close()
+        for task in list(self._tasks):
+            task.cancel()
+
+    def counts(self) -> dict[str, int]:
+        result = {"running": 0, "paused": 0, "stopped": 0}
+        for container in self._containers.values():
+            if container.state.Paused:
+                result["paused"] += 1
+            elif container.state.Running:
+                result["running"] += 1
+            else:
+                result["stopped"] += 1
+        return result
+
+
+class _JsonReader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+
+_NOT_FOUND_CRUN = re.compile(r"executable file `([^`]*)` not found in \$PATH")
+_NOT_FOUND_RUNC = re.compile(r'exec: "([^"]*)": executable file not found in \$PATH')
+
+
+def _docker_start_error(message: str) -> tuple[str, int]:
+    """Docker's wording for start failures, and the exit code docker run derives from it."""
+    match = _NOT_FOUND_CRUN.search(message) or _NOT_FOUND_RUNC.search(message)
+    if match:
+        return (f"failed to create task for container: OCI runtime create failed: unable to "
+                f"start container process: exec: \"{match.group(1)}\": executable file not "
+                f"found in $PATH: unknown", 127)
+    lowered = message.lower()
+    if "no such file or directory" in lowered:
+        return (f"failed to create task for container: OCI runtime create failed: {message}: "
+                f"unknown", 127)
+    if ("permission denied" in lowered or "is a directory" in lowered
+            or "open executable: operation not permitted" in lowered):
+        return (f"failed to create task for container: OCI runtime create failed: {message}: "
+                f"permission denied: unknown", 126)
+    return f"failed to create task for container: OCI runtime create failed: {message}", 128

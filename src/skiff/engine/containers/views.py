@@ -1,0 +1,187 @@
+"""How containers look over the API: list summaries and the full ``inspect`` document."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from typing import Any
+
+from skiff.api.timefmt import rfc3339nano
+from skiff.engine.containers.model import (CREATED, DEAD, EXITED, PAUSED, RESTARTING, RUNNING,
+                                           Container)
+
+
+def human_duration(seconds: float) -> str:
+    """Docker's go-units HumanDuration."""
+    if seconds < 1:
+        return "Less than a second"
+    if seconds == 1:
+        return "1 second"
+    if seconds < 60:
+        return f"{int(seconds)} seconds"
+    minutes = seconds / 60
+    if int(minutes) == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{int(minutes)} minutes"
+    hours = round(seconds / 3600)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{hours // 24 // 365} years"
+
+
+def status_text(container: Container, now: float | None = None) -> str:
+    now = now if now is not None else time.time()
+    state = container.state
+    if state.Status == RUNNING or state.Status == PAUSED:
+        text = "Up " + human_duration(now - state.StartedAt / 1e9)
+        return text + " (Paused)" if state.Paused else text
+    if state.Status == RESTARTING:
+        return (f"Restarting ({state.ExitCode}) "
+                f"{human_duration(now - state.FinishedAt / 1e9)} ago")
+    if state.Status == EXITED:
+        if not state.FinishedAt:
+            return f"Exited ({state.ExitCode})"
+        return f"Exited ({state.ExitCode}) {human_duration(now - state.FinishedAt / 1e9)} ago"
+    if state.Status == DEAD:
+        return "Dead"
+    if state.Status == "removing":
+        return "Removal In Progress"
+    return "Created"
+
+
+def command_text(container: Container) -> str:
+    path, args = container.path_and_args
+    if not args:
+        return path
+    return path + " " + " ".join(shlex.quote(a) if " " in a else a for a in args)
+
+
+def network_mode(container: Container) -> str:
+    mode = container.host_config.get("NetworkMode") or "default"
+    return "bridge" if mode == "default" else mode
+
+
+def summary(container: Container, size: tuple[int, int] | None = None) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "Id": container.id,
+        "Names": ["/" + container.name],
+        "Image": container.image_ref or container.image_id,
+        "ImageID": container.image_id,
+        "Command": command_text(container),
+        "Created": container.created_ns // 1_000_000_000,
+        "Ports": [],
+        "Labels": container.labels,
+        "State": container.state.Status,
+        "Status": status_text(container),
+        "HostConfig": {"NetworkMode": network_mode(container)},
+        "NetworkSettings": {"Networks": {}},
+        "Mounts": mounts(container),
+    }
+    if size is not None:
+        item["SizeRw"], item["SizeRootFs"] = size
+    return item
+
+
+def mounts(container: Container) -> list[dict[str, Any]]:
+    result = []
+    for bind in container.host_config.get("Binds") or []:
+        parts = bind.split(":")
+        mode = parts[2] if len(parts) > 2 else ""
+        result.append({"Type": "bind", "Source": parts[0], "Destination": parts[1],
+                       "Mode": mode, "RW": "ro" not in mode.split(","),
+                       "Propagation": "rprivate"})
+    for item in container.host_config.get("Mounts") or []:
+        entry = {"Type": item.get("Type"), "Source": item.get("Source", ""),
+                 "Destination": item.get("Target"), "Mode": "",
+                 "RW": not item.get("ReadOnly"), "Propagation": ""}
+        if item.get("Type") == "bind":
+            entry["Propagation"] = (item.get("BindOptions") or {}).get("Propagation") or \
+                "rprivate"
+        result.append(entry)
+    return result
+
+
+HOST_CONFIG_DEFAULTS: dict[str, Any] = {
+    "Binds": None, "ContainerIDFile": "", "LogConfig": {"Type": "json-file", "Config": {}},
+    "NetworkMode": "bridge", "PortBindings": {}, "RestartPolicy": {"Name": "no",
+                                                                  "MaximumRetryCount": 0},
+    "AutoRemove": False, "VolumeDriver": "", "VolumesFrom": None, "ConsoleSize": [0, 0],
+    "CapAdd": None, "CapDrop": None, "CgroupnsMode": "host", "Dns": [], "DnsOptions": [],
+    "DnsSearch": [], "ExtraHosts": None, "GroupAdd": None, "IpcMode": "private", "Cgroup": "",
+    "Links": None, "OomScoreAdj": 0, "PidMode": "", "Privileged": False,
+    "PublishAllPorts": False, "ReadonlyRootfs": False, "SecurityOpt": None, "UTSMode": "",
+    "UsernsMode": "", "ShmSize": 67108864, "Runtime": "crun", "Isolation": "",
+    "CpuShares": 0, "Memory": 0, "NanoCpus": 0, "CgroupParent": "", "BlkioWeight": 0,
+    "BlkioWeightDevice": [], "BlkioDeviceReadBps": [], "BlkioDeviceWriteBps": [],
+    "BlkioDeviceReadIOps": [], "BlkioDeviceWriteIOps": [], "CpuPeriod": 0, "CpuQuota": 0,
+    "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0, "CpusetCpus": "", "CpusetMems": "",
+    "Devices": [], "DeviceCgroupRules": None, "DeviceRequests": None,
+    "MemoryReservation": 0, "MemorySwap": 0, "MemorySwappiness": None,
+    "OomKillDisable": None, "PidsLimit": None, "Ulimits": None, "CpuCount": 0,
+    "CpuPercent": 0, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0, "Mounts": None,
+    "MaskedPaths": None, "ReadonlyPaths": None, "Init": None, "Tmpfs": None, "Sysctls": None,
+}
+
+
+def inspect(container: Container, graph: dict[str, str], size: tuple[int, int] | None,
+            log_path: str, exec_ids: list[str]) -> dict[str, Any]:
+    path, args = container.path_and_args
+    host_config = {**HOST_CONFIG_DEFAULTS, **{k: v for k, v in container.host_config.items()
+                                              if v is not None}}
+    host_config["NetworkMode"] = network_mode(container)
+    host_config["Runtime"] = container.runtime
+    config = dict(container.config)
+    for key, default in (("Hostname", ""), ("Domainname", ""), ("User", ""),
+                         ("AttachStdin", False), ("AttachStdout", False),
+                         ("AttachStderr", False), ("Tty", False), ("OpenStdin", False),
+                         ("StdinOnce", False), ("Env", None), ("Cmd", None), ("Image", ""),
+                         ("Volumes", None), ("WorkingDir", ""), ("Entrypoint", None),
+                         ("OnBuild", None), ("Labels", {})):
+        config.setdefault(key, default)
+    result: dict[str, Any] = {
+        "Id": container.id,
+        "Created": rfc3339nano(container.created_ns),
+        "Path": path,
+        "Args": args,
+        "State": container.state.to_api(),
+        "Image": container.image_id,
+        "ResolvConfPath": container.resolv_path,
+        "HostnamePath": container.hostname_path,
+        "HostsPath": container.hosts_path,
+        "LogPath": log_path,
+        "Name": "/" + container.name,
+        "RestartCount": container.restart_count,
+        "Driver": "overlay2",
+        "Platform": "linux",
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "",
+        "ExecIDs": exec_ids or None,
+        "HostConfig": host_config,
+        "GraphDriver": {"Data": graph, "Name": "overlay2"},
+        "Mounts": mounts(container),
+        "Config": config,
+        "NetworkSettings": {
+            "Bridge": "", "SandboxID": "", "SandboxKey": "", "Ports": {},
+            "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+            "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, "EndpointID": "",
+            "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+            "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
+            "Networks": {},
+        },
+    }
+    if size is not None:
+        result["SizeRw"], result["SizeRootFs"] = size
+    return result
+
+
+__all__ = ["CREATED", "EXITED", "PAUSED", "RUNNING", "inspect", "status_text", "summary"]

@@ -1,0 +1,124 @@
+"""System information: /version, /info and /system/df with true figures."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+from typing import Any
+
+from skiff import __version__
+from skiff.api import versions
+from skiff.api.timefmt import iso_now
+from skiff.drivers import cgroups
+from skiff.engine.containers.service import ContainerService
+from skiff.engine.images.service import ImageService, arch
+from skiff.store.layout import Layout
+
+
+def _mem_total() -> int:
+    with open("/proc/meminfo") as fh:
+        for line in fh:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _os_name() -> str:
+    try:
+        with open("/etc/os-release") as fh:
+            for line in fh:
+                if line.startswith("PRETTY_NAME="):
+                    return line.split("=", 1)[1].strip().strip('"')
+    except FileNotFoundError:
+        pass
+    return platform.system()
+
+
+class SystemService:
+    """Facts about the daemon and the host."""
+
+    def __init__(self, layout: Layout, containers: ContainerService, images: ImageService,
+                 runtimes: dict[str, str], default_runtime: str, daemon_id: str,
+                 live_restore: bool) -> None:
+        self._layout = layout
+        self._containers = containers
+        self._images = images
+        self._runtimes = runtimes
+        self._default_runtime = default_runtime
+        self._id = daemon_id
+        self._live_restore = live_restore
+
+    def version(self) -> dict[str, Any]:
+        uname = os.uname()
+        return {
+            "Platform": {"Name": "Skiff Engine"},
+            "Components": [{"Name": "Engine", "Version": __version__, "Details": {
+                "ApiVersion": versions.MAX_VERSION, "MinAPIVersion": versions.MIN_VERSION,
+                "Os": "linux", "Arch": arch(), "KernelVersion": uname.release,
+                "GoVersion": "python" + platform.python_version()}}] + [
+                {"Name": name, "Version": "", "Details": {"Path": path}}
+                for name, path in self._runtimes.items()],
+            "Version": __version__,
+            "ApiVersion": versions.MAX_VERSION,
+            "MinAPIVersion": versions.MIN_VERSION,
+            "GitCommit": "",
+            "GoVersion": "python" + platform.python_version(),
+            "Os": "linux",
+            "Arch": arch(),
+            "KernelVersion": uname.release,
+            "BuildTime": "",
+        }
+
+    def info(self) -> dict[str, Any]:
+        counts = self._containers.counts()
+        uname = os.uname()
+        cgroup_version = str(cgroups.version())
+        return {
+            "ID": self._id,
+            "Containers": sum(counts.values()),
+            "ContainersRunning": counts["running"],
+            "ContainersPaused": counts["paused"],
+            "ContainersStopped": counts["stopped"],
+            "Images": len(self._images.store.images),
+            "Driver": "overlay2",
+            "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"],
+                             ["Using metacopy", "false"], ["Native Overlay Diff", "true"]],
+            "Plugins": {"Volume": [], "Network": ["host", "none"],
+                        "Authorization": None, "Log": ["json-file", "none"]},
+            "MemoryLimit": True, "SwapLimit": cgroups.swap_limit_supported(),
+            "CpuCfsPeriod": True, "CpuCfsQuota": True, "CPUShares": True, "CPUSet": True,
+            "PidsLimit": True, "IPv4Forwarding": True, "BridgeNfIptables": False,
+            "BridgeNfIp6tables": False, "Debug": False, "NFd": len(os.listdir("/proc/self/fd")),
+            "OomKillDisable": cgroup_version == "1", "NGoroutines": 0, "SystemTime": iso_now(),
+            "LoggingDriver": "json-file", "CgroupDriver": "cgroupfs",
+            "CgroupVersion": cgroup_version, "NEventsListener": 0,
+            "KernelVersion": uname.release, "OperatingSystem": _os_name(),
+            "OSVersion": "", "OSType": "linux", "Architecture": platform.machine(),
+            "IndexServerAddress": "https://index.docker.io/v1/",
+            "RegistryConfig": {"AllowNondistributableArtifactsCIDRs": None,
+                               "AllowNondistributableArtifactsHostnames": None,
+                               "InsecureRegistryCIDRs": ["127.0.0.0/8"], "IndexConfigs": {},
+                               "Mirrors": None},
+            "NCPU": os.cpu_count() or 1, "MemTotal": _mem_total(),
+            "GenericResources": None, "DockerRootDir": str(self._layout.data_root),
+            "HttpProxy": "", "HttpsProxy": "", "NoProxy": "", "Name": socket.gethostname(),
+            "Labels": [], "ExperimentalBuild": False, "ServerVersion": __version__,
+            "Runtimes": {name: {"path": path} for name, path in self._runtimes.items()},
+            "DefaultRuntime": self._default_runtime,
+            "Swarm": {"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive",
+                      "ControlAvailable": False, "Error": "", "RemoteManagers": None},
+            "LiveRestoreEnabled": self._live_restore, "Isolation": "",
+            "InitBinary": "docker-init",
+            "ContainerdCommit": {"ID": ""}, "RuncCommit": {"ID": ""}, "InitCommit": {"ID": ""},
+            "SecurityOptions": ["name=seccomp,profile=builtin", "name=cgroupns"
+                                if cgroup_version == "2" else "name=no-cgroupns"],
+            "Warnings": None,
+        }
+
+    def disk_usage(self) -> dict[str, Any]:
+        images = self._images.list(True, {})
+        containers = self._containers.list(True, 0, True, {})
+        layers_size = sum(layer.size for layer in self._images.store.layers.values())
+        return {"LayersSize": layers_size, "Images": images, "Containers": containers,
+                "Volumes": [], "BuildCache": []}

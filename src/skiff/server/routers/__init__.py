@@ -1,0 +1,1 @@
+"""One router per noun; each declares the backend it needs as a Protocol."""

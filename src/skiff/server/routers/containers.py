@@ -1,0 +1,384 @@
+"""/containers/…: the container lifecycle, attach, logs and queries."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from skiff.api import filters as flt
+from skiff.api import schema, stdcopy
+from skiff.api.timefmt import parse_timestamp_ns, rfc3339fixed
+from skiff.errdefs import InvalidParameter
+from skiff.server import hijack
+from skiff.server.app import Routes, json_response, query_bool, query_int
+
+LIST_FILTERS = ("ancestor", "before", "expose", "exited", "health", "id", "isolation",
+                "is-task", "label", "name", "network", "publish", "since", "status", "volume")
+PRUNE_FILTERS = ("label", "label!", "until")
+STREAMS = {"stdout": stdcopy.STDOUT, "stderr": stdcopy.STDERR}
+
+
+class Change(Protocol):
+    path: str
+    kind: int
+
+
+class LogLine(Protocol):
+    stream: str
+    data: bytes
+    time_ns: int
+
+
+class MonitorStream(Protocol):
+    async def read(self) -> tuple[str, bytes] | None: ...
+
+    async def write(self, data: bytes) -> None: ...
+
+    def close_stdin(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class ContainerView(Protocol):
+    config: dict[str, Any]
+
+
+class ReadConfig(Protocol):
+    pass
+
+
+class ContainersBackend(Protocol):
+    async def create(self, name: str | None, body: dict[str, Any]) -> tuple[str, list[str]]: ...
+
+    def list(self, all_containers: bool, limit: int, size: bool,
+             filters: flt.Filters) -> list[dict[str, Any]]: ...
+
+    def inspect(self, ref: str, size: bool = False) -> dict[str, Any]: ...
+
+    def get(self, ref: str) -> Any: ...
+
+    async def start(self, ref: str) -> None: ...
+
+    async def stop(self, ref: str, signal: str | None = None,
+                   timeout: int | None = None) -> None: ...
+
+    async def restart(self, ref: str, signal: str | None = None,
+                      timeout: int | None = None) -> None: ...
+
+    async def kill(self, ref: str, signal: str | None = None) -> None: ...
+
+    async def pause(self, ref: str) -> None: ...
+
+    async def unpause(self, ref: str) -> None: ...
+
+    def wait_condition(self, ref: str, condition: str) -> asyncio.Future[int]: ...
+
+    async def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None: ...
+
+    def rename(self, ref: str, new_name: str) -> None: ...
+
+    async def top(self, ref: str, ps_args: str) -> dict[str, Any]: ...
+
+    async def changes(self, ref: str) -> list[Any]: ...
+
+    async def update(self, ref: str, body: dict[str, Any]) -> list[str]: ...
+
+    def export(self, ref: str) -> AsyncIterator[bytes]: ...
+
+    async def prune(self, filters: flt.Filters) -> dict[str, Any]: ...
+
+    async def attach(self, ref: str) -> Any: ...
+
+    def resize(self, ref: str, height: int, width: int) -> None: ...
+
+    def log_reader(self, ref: str) -> Any: ...
+
+    def logs(self, ref: str, config: Any) -> AsyncIterator[Any]: ...
+
+
+def _detach_sequence(keys: str | None) -> bytes:
+    """``ctrl-p,ctrl-q`` (Docker's default) into bytes; empty string disables detaching."""
+    if keys is None:
+        keys = "ctrl-p,ctrl-q"
+    result = bytearray()
+    for key in filter(None, keys.split(",")):
+        key = key.strip()
+        if key.startswith("ctrl-") and len(key) == 6:
+            char = key[5]
+            if char.isalpha():
+                result.append(ord(char.lower()) - ord("a") + 1)
+            else:
+                result.append({"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}[char])
+        elif len(key) == 1:
+            result.append(ord(key))
+        else:
+            raise InvalidParameter(f"Invalid detach keys ({keys}) provided")
+    return bytes(result)
+
+
+def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> None:
+    async def create(request: web.Request) -> web.StreamResponse:
+        body = schema.decode_object(await request.read(), schema.CREATE_BODY,
+                                    "ContainerConfigWrapper")
+        container_id, warnings = await containers.create(request.query.get("name"), body)
+        return json_response({"Id": container_id, "Warnings": warnings}, 201)
+
+    async def list_containers(request: web.Request) -> web.StreamResponse:
+        filters = flt.parse(request.query.get("filters"), LIST_FILTERS)
+        limit = query_int(request, "limit", -1)
+        return json_response(containers.list(query_bool(request, "all"), limit,
+                                             query_bool(request, "size"), filters))
+
+    async def inspect(request: web.Request) -> web.StreamResponse:
+        return json_response(containers.inspect(request.match_info["id"],
+                                                query_bool(request, "size")))
+
+    async def start(request: web.Request) -> web.StreamResponse:
+        await containers.start(request.match_info["id"])
+        return web.Response(status=204)
+
+    def _timeout(request: web.Request) -> int | None:
+        value = request.query.get("t") or request.query.get("timeout")
+        if value is None or value == "":
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            raise InvalidParameter(f"invalid value for t: {value!r}") from None
+
+    async def stop(request: web.Request) -> web.StreamResponse:
+        await containers.stop(request.match_info["id"], request.query.get("signal"),
+                              _timeout(request))
+        return web.Response(status=204)
+
+    async def restart(request: web.Request) -> web.StreamResponse:
+        await containers.restart(request.match_info["id"], request.query.get("signal"),
+                                 _timeout(request))
+        return web.Response(status=204)
+
+    async def kill(request: web.Request) -> web.StreamResponse:
+        await containers.kill(request.match_info["id"], request.query.get("signal"))
+        return web.Response(status=204)
+
+    async def pause(request: web.Request) -> web.StreamResponse:
+        await containers.pause(request.match_info["id"])
+        return web.Response(status=204)
+
+    async def unpause(request: web.Request) -> web.StreamResponse:
+        await containers.unpause(request.match_info["id"])
+        return web.Response(status=204)
+
+    async def wait(request: web.Request) -> web.StreamResponse:
+        future = containers.wait_condition(request.match_info["id"],
+                                           request.query.get("condition", ""))
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)  # headers first: the wait is registered
+        code = await future
+        await response.write(json.dumps({"StatusCode": code, "Error": None}).encode() + b"\n")
+        await response.write_eof()
+        return response
+
+    async def remove(request: web.Request) -> web.StreamResponse:
+        if query_bool(request, "link"):
+            raise InvalidParameter("legacy links are not supported")
+        await containers.remove(request.match_info["id"], query_bool(request, "force"),
+                                query_bool(request, "v"))
+        return web.Response(status=204)
+
+    async def rename(request: web.Request) -> web.StreamResponse:
+        containers.rename(request.match_info["id"], request.query.get("name", ""))
+        return web.Response(status=204)
+
+    async def top(request: web.Request) -> web.StreamResponse:
+        return json_response(await containers.top(request.match_info["id"],
+                                                  request.query.get("ps_args", "")))
+
+    async def changes(request: web.Request) -> web.StreamResponse:
+        items = await containers.changes(request.match_info["id"])
+        return json_response([{"Path": c.path, "Kind": c.kind} for c in items] or None)
+
+    async def update(request: web.Request) -> web.StreamResponse:
+        body = schema.decode_object(await request.read(), schema.UPDATE_BODY, "UpdateConfig")
+        warnings = await containers.update(request.match_info["id"], body)
+        return json_response({"Warnings": warnings})
+
+    async def export(request: web.Request) -> web.StreamResponse:
+        stream = containers.export(request.match_info["id"])
+        first = await anext(stream, b"")
+        response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
+        await response.prepare(request)
+        await response.write(first)
+        async for chunk in stream:
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+
+    async def prune(request: web.Request) -> web.StreamResponse:
+        filters = flt.parse(request.query.get("filters"), PRUNE_FILTERS)
+        return json_response(await containers.prune(filters))
+
+    async def resize(request: web.Request) -> web.StreamResponse:
+        height = query_int(request, "h", 0)
+        width = query_int(request, "w", 0)
+        containers.resize(request.match_info["id"], height, width)
+        return web.Response(status=200)
+
+    async def logs(request: web.Request) -> web.StreamResponse:
+        ref = request.match_info["id"]
+        container, _ = containers.log_reader(ref)
+        want_out = query_bool(request, "stdout")
+        want_err = query_bool(request, "stderr")
+        if not (want_out or want_err):
+            raise InvalidParameter("Bad parameters: you must choose at least one stream")
+        tail_arg = request.query.get("tail", "all")
+        tail = -1 if tail_arg in ("", "all") else query_int(request, "tail", -1)
+        since = request.query.get("since")
+        until = request.query.get("until")
+        config = read_config(
+            since_ns=parse_timestamp_ns(since) if since and since != "0" else 0,
+            until_ns=parse_timestamp_ns(until) if until and until != "0" else 0,
+            tail=tail, follow=query_bool(request, "follow"))
+        tty = bool(container.config.get("Tty"))
+        timestamps = query_bool(request, "timestamps")
+        response = web.StreamResponse(headers={
+            "Content-Type": hijack.RAW if tty else hijack.MULTIPLEXED})
+        await response.prepare(request)
+        batch: list[bytes] = []
+        size = 0
+        messages = containers.logs(ref, config)
+        try:
+            while True:
+                try:
+                    message = await asyncio.wait_for(anext(messages), 0.05) if batch \
+                        else await anext(messages)
+                except (StopAsyncIteration, TimeoutError) as exc:
+                    if batch:
+                        await response.write(b"".join(batch))
+                        batch.clear()
+                        size = 0
+                    if isinstance(exc, StopAsyncIteration):
+                        break
+                    continue
+                if message.stream == "stdout" and not want_out:
+                    continue
+                if message.stream == "stderr" and not want_err:
+                    continue
+                data = message.data
+                if timestamps:
+                    data = rfc3339fixed(message.time_ns).encode() + b" " + data
+                chunk = data if tty else stdcopy.frame(STREAMS[message.stream], data)
+                batch.append(chunk)
+                size += len(chunk)
+                if size >= 1 << 16:
+                    await response.write(b"".join(batch))
+                    batch.clear()
+                    size = 0
+        finally:
+            await messages.aclose()  # type: ignore[attr-defined]
+        await response.write_eof()
+        return response
+
+    async def attach(request: web.Request) -> web.StreamResponse:
+        ref = request.match_info["id"]
+        container = containers.get(ref)
+        tty = bool(container.config.get("Tty"))
+        want = {"stdin": query_bool(request, "stdin"), "stdout": query_bool(request, "stdout"),
+                "stderr": query_bool(request, "stderr")}
+        stream_live = query_bool(request, "stream")
+        replay = query_bool(request, "logs")
+        detach = _detach_sequence(request.query.get("detachKeys"))
+        if replay:
+            containers.log_reader(ref)
+        response, client = await hijack.upgrade(request, hijack.RAW if tty else
+                                                hijack.MULTIPLEXED)
+
+        def encode(stream: str, data: bytes) -> bytes:
+            return data if tty else stdcopy.frame(STREAMS[stream], data)
+
+        try:
+            if replay:
+                async for message in containers.logs(ref, read_config(follow=False)):
+                    if want.get(message.stream):
+                        if not await client.write(encode(message.stream, message.data)):
+                            return response
+            if not stream_live:
+                return response
+            attaching = asyncio.ensure_future(containers.attach(ref))
+            gone = asyncio.ensure_future(client.gone.wait())
+            await asyncio.wait({attaching, gone}, return_when=asyncio.FIRST_COMPLETED)
+            if not attaching.done():
+                attaching.cancel()
+                return response
+            gone.cancel()
+            monitor = attaching.result()
+            if monitor is None:
+                return response
+            await _pump(client, monitor, want, encode, detach if tty or detach else b"")
+        finally:
+            client.close()
+        return response
+
+    routes.add("POST", "/containers/create", create)
+    routes.add("GET", "/containers/json", list_containers)
+    routes.add("POST", "/containers/prune", prune)
+    routes.add("GET", "/containers/{id}/json", inspect)
+    routes.add("GET", "/containers/{id}/top", top)
+    routes.add("GET", "/containers/{id}/logs", logs)
+    routes.add("GET", "/containers/{id}/changes", changes)
+    routes.add("GET", "/containers/{id}/export", export)
+    routes.add("POST", "/containers/{id}/resize", resize)
+    routes.add("POST", "/containers/{id}/start", start)
+    routes.add("POST", "/containers/{id}/stop", stop)
+    routes.add("POST", "/containers/{id}/restart", restart)
+    routes.add("POST", "/containers/{id}/kill", kill)
+    routes.add("POST", "/containers/{id}/update", update)
+    routes.add("POST", "/containers/{id}/rename", rename)
+    routes.add("POST", "/containers/{id}/pause", pause)
+    routes.add("POST", "/containers/{id}/unpause", unpause)
+    routes.add("POST", "/containers/{id}/attach", attach)
+    routes.add("POST", "/containers/{id}/wait", wait)
+    routes.add("DELETE", "/containers/{id}", remove)
+
+
+async def _pump(client: hijack.Hijacked, monitor: Any, want: dict[str, bool],
+                encode: Any, detach: bytes) -> None:
+    """Copy container output to the client and client input to the container."""
+
+    async def output() -> None:
+        while (message := await monitor.read()) is not None:
+            stream, data = message
+            if want.get(stream) and not await client.write(encode(stream, data)):
+                return
+
+    async def input_() -> None:
+        window = b""
+        while True:
+            data = await client.read()
+            if data is None:
+                return
+            if data == b"":
+                monitor.close_stdin()
+                await asyncio.Event().wait()  # keep the output side going
+            if not want["stdin"]:
+                continue
+            if detach:
+                window = (window + data)[-len(detach):]
+                if detach in window or detach in data:
+                    return
+            await monitor.write(data)
+
+    out_task = asyncio.ensure_future(output())
+    in_task = asyncio.ensure_future(input_())
+    try:
+        await asyncio.wait({out_task, in_task}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (out_task, in_task):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, OSError):
+                await task
+        monitor.close()

@@ -1,0 +1,1 @@
+"""Persistence: the data-root layout, sqlite metadata and content-addressed blobs."""
