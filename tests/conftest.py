@@ -1,0 +1,166 @@
+"""Shared fixtures: a real skiffd on a temporary data root and socket, the docker CLI, docker-py."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BUSYBOX_TAR = ROOT / "images" / "busybox.tar"
+DOCKER = shutil.which("docker") or "/usr/local/bin/docker"
+
+
+@dataclass
+class Daemon:
+    """A running skiffd under test."""
+
+    root: Path
+    socket: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def host(self) -> str:
+        return f"unix://{self.socket}"
+
+    @property
+    def data_root(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def exec_root(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def log(self) -> str:
+        return (self.root / "skiffd.log").read_text(errors="replace")
+
+
+def start_daemon(root: Path, *extra: str) -> Daemon:
+    """Start skiffd on ``root`` and wait until its API answers."""
+    root.mkdir(parents=True, exist_ok=True)
+    sock = root / "skiff.sock"
+    log = open(root / "skiffd.log", "ab")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "skiff.daemon.main", "--data-root", str(root / "data"),
+         "--exec-root", str(root / "run"), "-H", f"unix://{sock}",
+         "--config-file", str(root / "daemon.json"), "--pidfile", str(root / "skiffd.pid"),
+         *extra],
+        stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+    log.close()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("skiffd exited: " + (root / "skiffd.log").read_text())
+        if sock.exists():
+            result = subprocess.run([DOCKER, "-H", f"unix://{sock}", "version"],
+                                    capture_output=True)
+            if result.returncode == 0:
+                return Daemon(root, sock, process)
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("skiffd did not answer in time")
+
+
+def stop_daemon(daemon: Daemon, sig: int = signal.SIGTERM) -> None:
+    if daemon.process.poll() is None:
+        daemon.process.send_signal(sig)
+        try:
+            daemon.process.wait(30)
+        except subprocess.TimeoutExpired:
+            daemon.process.kill()
+            daemon.process.wait()
+
+
+def cleanup_root(root: Path) -> None:
+    """Remove every mount, monitor and file the daemon left under ``root``."""
+    subprocess.run(["pkill", "-9", "-f", f"conmon.*{root}"], capture_output=True)
+    with open("/proc/mounts") as fh:
+        mounts = [line.split()[1] for line in fh if str(root) in line.split()[1]]
+    for mount in sorted(mounts, key=len, reverse=True):
+        subprocess.run(["umount", "-l", mount], capture_output=True)
+    for runtime in ("crun", "runc"):
+        state = root / "run" / "runtime" / runtime
+        if state.exists():
+            for entry in state.iterdir():
+                subprocess.run([runtime, "--root", str(state), "delete", "--force", entry.name],
+                               capture_output=True)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def import_busybox(daemon: Daemon) -> None:
+    if not BUSYBOX_TAR.exists():
+        BUSYBOX_TAR.parent.mkdir(exist_ok=True)
+        subprocess.run([ROOT / "scripts" / "make-busybox-rootfs", BUSYBOX_TAR], check=True,
+                       capture_output=True)
+    subprocess.run([DOCKER, "-H", daemon.host, "import", "--change", 'CMD ["sh"]',
+                    str(BUSYBOX_TAR), "busybox:latest"], check=True, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def daemon() -> Iterator[Daemon]:
+    root = Path(f"/tmp/skiff-test-{secrets.token_hex(4)}")
+    d = start_daemon(root, "--no-live-restore")
+    try:
+        import_busybox(d)
+        yield d
+    finally:
+        subprocess.run([DOCKER, "-H", d.host, "container", "prune", "-f"], capture_output=True)
+        ids = subprocess.run([DOCKER, "-H", d.host, "ps", "-aq"], capture_output=True,
+                             text=True).stdout.split()
+        if ids:
+            subprocess.run([DOCKER, "-H", d.host, "rm", "-f", *ids], capture_output=True)
+        stop_daemon(d)
+        cleanup_root(root)
+
+
+class DockerCLI:
+    """The real docker CLI pointed at a skiffd."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+
+    def __call__(self, *args: str, input: str | bytes | None = None, check: bool = True,
+                 timeout: float = 60, text: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "DOCKER_HOST": self.host}
+        env.pop("DOCKER_CONTEXT", None)
+        result = subprocess.run([DOCKER, *args], input=input, capture_output=True,
+                                text=text, env=env, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"docker {' '.join(args)} exited {result.returncode}:\n"
+                                 f"{result.stdout}\n{result.stderr}")
+        return result
+
+
+@pytest.fixture(scope="session")
+def docker(daemon: Daemon) -> DockerCLI:
+    return DockerCLI(daemon.host)
+
+
+@pytest.fixture
+def client(daemon: Daemon) -> Iterator["object"]:
+    import docker as docker_py
+
+    c = docker_py.DockerClient(base_url=daemon.host, version="auto", timeout=60)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def name() -> str:
+    """A unique container name for one test."""
+    return f"t-{secrets.token_hex(4)}"
+
+
+@pytest.fixture(params=["crun", "runc"])
+def runtime(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
