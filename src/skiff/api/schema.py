@@ -120,7 +120,7 @@ def check(value: Any, spec: Spec, path: str, struct: str) -> None:
     ok = {
         "str": isinstance(value, str),
         "bool": isinstance(value, bool),
-        "int": isinstance(value, int) and not isinstance(value, bool)
+        "int": (isinstance(value, int) and not isinstance(value, bool))
         or (isinstance(value, float) and value.is_integer()),
         "float": isinstance(value, (int, float)) and not isinstance(value, bool),
     }[spec]

@@ -117,8 +117,8 @@ class SystemService:
         }
 
     def disk_usage(self) -> dict[str, Any]:
-        images = self._images.list(True, {})
-        containers = self._containers.list(True, 0, True, {})
+        images = self._images.list_images(True, {})
+        containers = self._containers.list_containers(True, 0, True, {})
         layers_size = sum(layer.size for layer in self._images.store.layers.values())
         return {"LayersSize": layers_size, "Images": images, "Containers": containers,
                 "Volumes": [], "BuildCache": []}

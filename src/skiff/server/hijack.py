@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from aiohttp import web
@@ -70,10 +71,8 @@ class Hijacked:
     def close(self) -> None:
         if not self._transport.is_closing():
             if self._transport.can_write_eof():
-                try:
+                with contextlib.suppress(OSError):
                     self._transport.write_eof()
-                except OSError:
-                    pass
             self._transport.close()
 
 

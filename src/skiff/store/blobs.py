@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from skiff.errdefs import InvalidParameter, NotFound
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class BlobStore:
@@ -21,7 +24,7 @@ class BlobStore:
 
     def path(self, digest: str) -> Path:
         algo, _, hexpart = digest.partition(":")
-        if algo != "sha256" or len(hexpart) != 64 or not all(c in "0123456789abcdef" for c in hexpart):
+        if algo != "sha256" or not _HEX64.match(hexpart):
             raise InvalidParameter(f"invalid digest: {digest}")
         return self._root / hexpart
 

@@ -40,7 +40,7 @@ class LogDriver(Protocol):
 class LogReader(Protocol):
     """Drivers that can give the logs back (json-file, local)."""
 
-    def read(self, config: ReadConfig, running: "RunningCheck") -> AsyncIterator[LogMessage]: ...
+    def read(self, config: ReadConfig, running: RunningCheck) -> AsyncIterator[LogMessage]: ...
 
 
 class RunningCheck(Protocol):

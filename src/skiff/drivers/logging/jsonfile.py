@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from skiff.api.timefmt import from_iso, rfc3339fixed
@@ -39,9 +39,8 @@ def validate_options(options: dict[str, str]) -> None:
     for key in options:
         if key not in allowed:
             raise InvalidParameter(f"unknown log opt '{key}' for json-file log driver")
-    if "max-size" in options:
-        if parse_size(options["max-size"]) <= 0:
-            raise InvalidParameter("max-size must be a positive number")
+    if "max-size" in options and parse_size(options["max-size"]) <= 0:
+        raise InvalidParameter("max-size must be a positive number")
     if "max-file" in options:
         try:
             count = int(options["max-file"])
@@ -159,9 +158,7 @@ async def read_json_logs(path: Path, config: ReadConfig,
     """Yield messages matching ``config``; with ``follow`` keep going across rotations."""
 
     def wanted(msg: LogMessage) -> bool:
-        if config.since_ns and msg.time_ns < config.since_ns:
-            return False
-        return True
+        return not (config.since_ns and msg.time_ns < config.since_ns)
 
     def beyond_until(msg: LogMessage) -> bool:
         return bool(config.until_ns) and msg.time_ns > config.until_ns

@@ -1,4 +1,4 @@
-"""Event-driven exit notification: conmon renames ``exits/<id>`` into place when a container ends."""
+"""Event-driven exits: conmon renames ``exits/<id>`` into place when a container ends."""
 
 from __future__ import annotations
 

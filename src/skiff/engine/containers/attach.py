@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 from pathlib import Path
@@ -56,10 +57,8 @@ class MonitorStream:
             await loop.sock_sendall(self._sock, data[start : start + 32768])
 
     def close_stdin(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
 
     def close(self) -> None:
         self._sock.close()

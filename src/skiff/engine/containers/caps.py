@@ -49,10 +49,7 @@ def effective(add: list[str] | None, drop: list[str] | None, privileged: bool) -
     adds = [normalize(c) for c in add or []]
     drops = [normalize(c) for c in drop or []]
     caps = list(DEFAULT)
-    if "ALL" in drops:
-        caps = []
-    else:
-        caps = [c for c in caps if c not in drops]
+    caps = [] if "ALL" in drops else [c for c in caps if c not in drops]
     if "ALL" in adds:
         caps = [c for c in known if c not in drops or c in adds]
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -23,17 +24,32 @@ from typing import Any
 from skiff.api import filters as flt
 from skiff.api.timefmt import now_ns, parse_timestamp_ns
 from skiff.drivers import cgroups
-from skiff.drivers.logging.base import LogMessage, LogReader, ReadConfig
+from skiff.drivers.logging.base import LogMessage, ReadConfig
+from skiff.drivers.logging.jsonfile import read_json_logs
 from skiff.drivers.runtime.base import CreateRequest, Runtime, RuntimeError_
 from skiff.drivers.snapshot.base import Change, Snapshotter
 from skiff.engine.containers import etcfiles, logs, names, spec, users, views
 from skiff.engine.containers.attach import MonitorStream
-from skiff.engine.containers.model import (CREATED, DEAD, EXITED, PAUSED, REMOVING, RESTARTING,
-                                           RUNNING, Container)
+from skiff.engine.containers.model import (
+    DEAD,
+    EXITED,
+    PAUSED,
+    REMOVING,
+    RESTARTING,
+    RUNNING,
+    Container,
+)
 from skiff.engine.events import EventService
 from skiff.engine.images.service import ImageService
-from skiff.errdefs import (Conflict, InvalidParameter, NotFound, NotImplementedYet, NotModified,
-                           SkiffError, System)
+from skiff.errdefs import (
+    Conflict,
+    InvalidParameter,
+    NotFound,
+    NotImplementedYet,
+    NotModified,
+    SkiffError,
+    System,
+)
 from skiff.store.db import Database
 from skiff.store.layout import Layout
 
@@ -285,7 +301,7 @@ class ContainerService:
             if container.state.Running:
                 raise NotModified("container already started")
             if container.state.Status in (REMOVING, DEAD):
-                raise Conflict(f"container is marked for removal and cannot be started")
+                raise Conflict("container is marked for removal and cannot be started")
             await self._start_locked(container)
 
     async def _start_locked(self, container: Container) -> None:
@@ -426,7 +442,7 @@ class ContainerService:
         """Record the exit of a container whose monitor reported one (lock held)."""
         runtime = self._runtime(container)
         status = runtime.exit_status(container.id)
-        if status is None or not container.state.Running and container.state.Status != PAUSED:
+        if status is None or (not container.state.Running and container.state.Status != PAUSED):
             return
         await self._logs.stop(container.id, discard_journal=True)
         await runtime.delete(container.id, force=True)
@@ -658,7 +674,7 @@ class ContainerService:
         image = self._images.store.images.get(container.image_id)
         return rw, rw + (image.size if image else 0)
 
-    def list(self, all_containers: bool, limit: int, size: bool,
+    def list_containers(self, all_containers: bool, limit: int, size: bool,
              filters: flt.Filters) -> list[dict[str, Any]]:
         items = sorted(self._containers.values(), key=lambda c: c.created_ns, reverse=True)
         if not all_containers and limit <= 0 and "status" not in filters and \
@@ -739,7 +755,7 @@ class ContainerService:
         lines = out.decode().splitlines()
         titles = lines[0].split()
         if "PID" not in titles:
-            raise InvalidParameter(f"Couldn't find PID field in ps output")
+            raise InvalidParameter("Couldn't find PID field in ps output")
         pid_index = titles.index("PID")
         processes = []
         for line in lines[1:]:
@@ -761,7 +777,7 @@ class ContainerService:
             new_host = {**container.host_config}
             resources = {k: v for k, v in body.items() if k != "RestartPolicy" and v is not None}
             new_host.update(resources)
-            if "RestartPolicy" in body and body["RestartPolicy"]:
+            if body.get("RestartPolicy"):
                 policy = body["RestartPolicy"].get("Name") or "no"
                 if policy not in ("no", "always", "unless-stopped", "on-failure"):
                     raise InvalidParameter(f"invalid restart policy '{policy}'")
@@ -866,40 +882,23 @@ class ContainerService:
             if not future.done():
                 future.set_result(None)
 
-    def cancel_attach(self, ref: str, future_owner: Any) -> None:  # pragma: no cover - reserved
-        return None
-
     def resize(self, ref: str, height: int, width: int) -> None:
         container = self.get(ref)
         if not container.state.Running:
             raise Conflict(f"Container {container.id} is not running")
         self._runtime(container).resize(container.id, height, width)
 
-    def log_reader(self, ref: str) -> tuple[Container, LogReader]:
+    def log_reader(self, ref: str) -> tuple[Container, Path]:
+        """The container and its readable log; refuse drivers that cannot be read back."""
         container = self.get(ref)
         log_type = (container.host_config.get("LogConfig") or {}).get("Type") or "json-file"
         if log_type != "json-file":
             raise NotImplementedYet("configured logging driver does not support reading")
-        from skiff.drivers.logging.jsonfile import JsonFileDriver
-
-        reader = _JsonReader(Path(container.log_path))
-        assert isinstance(reader, LogReader) or True
-        return container, reader  # type: ignore[return-value]
+        return container, Path(container.log_path)
 
     async def logs(self, ref: str, config: ReadConfig) -> AsyncIterator[LogMessage]:
-        container, _ = self.log_reader(ref)
-        from skiff.drivers.logging.jsonfile import read_json_logs
-
-        service = self
-
-        class _Running:
-            def is_running(self) -> bool:
-                return container.state.Running or service._logs.is_copying(container.id)
-
-            async def wait_for_data(self, timeout: float) -> None:
-                await service._logs.wait_written(container.id, timeout)
-
-        async for message in read_json_logs(Path(container.log_path), config, _Running()):
+        container, path = self.log_reader(ref)
+        async for message in read_json_logs(path, config, _Following(self._logs, container)):
             yield message
 
     # --- daemon start and stop --------------------------------------------------------------
@@ -934,9 +933,8 @@ class ContainerService:
             driver = logs.open_driver(log_config.get("Type") or "json-file",
                                       log_config.get("Config") or {},
                                       Path(container.log_path or directory / "unused.log"))
-            rt = runtime
-            cid = container.id
-            self._logs.start(container.id, directory, driver, lambda: rt.reopen_journal(cid))
+            self._logs.start(container.id, directory, driver,
+                             functools.partial(runtime.reopen_journal, container.id))
 
     async def shutdown(self, live_restore: bool) -> None:
         if not live_restore:
@@ -959,9 +957,18 @@ class ContainerService:
         return result
 
 
-class _JsonReader:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+class _Following:
+    """Tells a following log reader whether more output can come, and waits for it."""
+
+    def __init__(self, manager: logs.LogManager, container: Container) -> None:
+        self._manager = manager
+        self._container = container
+
+    def is_running(self) -> bool:
+        return self._container.state.Running or self._manager.is_copying(self._container.id)
+
+    async def wait_for_data(self, timeout: float) -> None:
+        await self._manager.wait_written(self._container.id, timeout)
 
 
 _NOT_FOUND_CRUN = re.compile(r"executable file `([^`]*)` not found in \$PATH")

@@ -319,7 +319,7 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
     use_seccomp = not privileged
     profile = inputs.seccomp_profile
     for opt in security:
-        key, sep, value = opt.replace(":", "=", 1).partition("=")
+        key, _sep, value = opt.replace(":", "=", 1).partition("=")
         if key == "no-new-privileges" and value in ("", "true"):
             process["noNewPrivileges"] = True
         elif key == "no-new-privileges" and value == "false":

@@ -7,8 +7,15 @@ import time
 from typing import Any
 
 from skiff.api.timefmt import rfc3339nano
-from skiff.engine.containers.model import (CREATED, DEAD, EXITED, PAUSED, RESTARTING, RUNNING,
-                                           Container)
+from skiff.engine.containers.model import (
+    CREATED,
+    DEAD,
+    EXITED,
+    PAUSED,
+    RESTARTING,
+    RUNNING,
+    Container,
+)
 
 
 def human_duration(seconds: float) -> str:

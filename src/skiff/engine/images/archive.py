@@ -72,7 +72,7 @@ class ArchiveReader:
 
     def __init__(self, path: Path) -> None:
         try:
-            self._tar = tarfile.open(path, "r:")
+            self._tar = tarfile.open(path, "r:")  # noqa: SIM115 - closed by close()
             members = self._tar.getmembers()
         except tarfile.TarError as exc:
             raise InvalidParameter(f"invalid tar archive: {exc}") from None

@@ -183,7 +183,7 @@ class ImageService:
             self._event("save", self.store.images[item.image_id])
 
     # queries
-    def list(self, all_images: bool, filters: flt.Filters) -> list[dict[str, Any]]:
+    def list_images(self, all_images: bool, filters: flt.Filters) -> list[dict[str, Any]]:
         images = list(self.store.images.values())
         if "dangling" in filters:
             want = flt.parse_bool("dangling", filters["dangling"][-1])
@@ -282,11 +282,11 @@ class ImageService:
         users = self._users(image.id)
         running = [cid for cid, up in users if up]
         result: list[dict[str, str]] = []
-        if tagged_ref and (len(image.tags) > 1 or (tagged_ref in image.tags and users)):
-            if len(image.tags) > 1 or force:
-                self.store.untag(tagged_ref)
-                self._event("untag", image, tagged_ref)
-                return [{"Untagged": tagged_ref}]
+        if tagged_ref and (len(image.tags) > 1
+                           or (tagged_ref in image.tags and users and force)):
+            self.store.untag(tagged_ref)
+            self._event("untag", image, tagged_ref)
+            return [{"Untagged": tagged_ref}]
         if users:
             if running and not (tagged_ref and force):
                 raise Conflict(f"conflict: unable to delete {short} (cannot be forced) - image "

@@ -55,7 +55,7 @@ class ReadConfig(Protocol):
 class ContainersBackend(Protocol):
     async def create(self, name: str | None, body: dict[str, Any]) -> tuple[str, list[str]]: ...
 
-    def list(self, all_containers: bool, limit: int, size: bool,
+    def list_containers(self, all_containers: bool, limit: int, size: bool,
              filters: flt.Filters) -> list[dict[str, Any]]: ...
 
     def inspect(self, ref: str, size: bool = False) -> dict[str, Any]: ...
@@ -131,7 +131,7 @@ def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> No
     async def list_containers(request: web.Request) -> web.StreamResponse:
         filters = flt.parse(request.query.get("filters"), LIST_FILTERS)
         limit = query_int(request, "limit", -1)
-        return json_response(containers.list(query_bool(request, "all"), limit,
+        return json_response(containers.list_containers(query_bool(request, "all"), limit,
                                              query_bool(request, "size"), filters))
 
     async def inspect(request: web.Request) -> web.StreamResponse:
@@ -303,9 +303,9 @@ def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> No
         try:
             if replay:
                 async for message in containers.logs(ref, read_config(follow=False)):
-                    if want.get(message.stream):
-                        if not await client.write(encode(message.stream, message.data)):
-                            return response
+                    if want.get(message.stream) and not await client.write(
+                            encode(message.stream, message.data)):
+                        return response
             if not stream_live:
                 return response
             attaching = asyncio.ensure_future(containers.attach(ref))

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
-import threading
 from collections.abc import AsyncIterator
 from typing import Any, BinaryIO, Protocol
 
@@ -25,7 +23,7 @@ class ImageRef(Protocol):
 
 
 class ImagesBackend(Protocol):
-    def list(self, all_images: bool, filters: flt.Filters) -> list[dict[str, Any]]: ...
+    def list_images(self, all_images: bool, filters: flt.Filters) -> list[dict[str, Any]]: ...
 
     def inspect(self, ref: str) -> dict[str, Any]: ...
 
@@ -45,36 +43,11 @@ class ImagesBackend(Protocol):
     async def save(self, refs: list[str], out: BinaryIO) -> None: ...
 
 
-class _BodyReader(io.RawIOBase):
-    """A blocking file-like view of a request body, fed from the event loop (for threads)."""
-
-    def __init__(self, request: web.Request, loop: asyncio.AbstractEventLoop) -> None:
-        self._request = request
-        self._loop = loop
-        self._buffer = b""
-        self._eof = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target: Any) -> int:
-        while not self._buffer and not self._eof:
-            chunk = asyncio.run_coroutine_threadsafe(
-                self._request.content.readany(), self._loop).result()
-            if not chunk:
-                self._eof = True
-            self._buffer = chunk
-        size = min(len(target), len(self._buffer))
-        target[:size] = self._buffer[:size]
-        self._buffer = self._buffer[size:]
-        return size
-
-
 async def _spool_body(request: web.Request) -> BinaryIO:
     """Read the whole request body into an unlinked temporary file."""
     import tempfile
 
-    handle = tempfile.TemporaryFile()
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
     while chunk := await request.content.readany():
         await asyncio.to_thread(handle.write, chunk)
     handle.seek(0)
@@ -106,7 +79,7 @@ def setup(routes: Routes, images: ImagesBackend) -> None:
         filters = flt.parse(request.query.get("filters"), LIST_FILTERS)
         if request.query.get("filter"):
             filters.setdefault("reference", []).append(request.query["filter"])
-        return json_response(images.list(query_bool(request, "all"), filters))
+        return json_response(images.list_images(query_bool(request, "all"), filters))
 
     async def inspect(request: web.Request) -> web.StreamResponse:
         return json_response(images.inspect(request.match_info["name"]))
@@ -215,5 +188,3 @@ def setup(routes: Routes, images: ImagesBackend) -> None:
     routes.add("POST", "/images/{name:.+}/tag", tag)
     routes.add("DELETE", "/images/{name:.+}", remove)
 
-
-__all__ = ["setup", "threading", "os"]
