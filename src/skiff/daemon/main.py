@@ -117,7 +117,11 @@ async def build(config: DaemonConfig) -> Daemon:
     blobs = BlobStore(layout.blobs, layout.tmp)
     snapshots = OverlaySnapshotter(layout)
     events = EventService(db)
-    images = ImageService(ImageStore(db, blobs, snapshots), events, layout.tmp)
+    shutil.rmtree(layout.tmp, ignore_errors=True)
+    layout.tmp.mkdir()
+    image_store = ImageStore(db, blobs, snapshots)
+    image_store.recover(layout.layers)
+    images = ImageService(image_store, events, layout.tmp)
     runtimes: dict[str, Runtime] = {
         name: ConmonRuntime(name, path, layout) for name, path in runtime_paths.items()}
     defaults = DaemonDefaults(

@@ -43,6 +43,7 @@ class OverlaySnapshotter:
                 members = layertar.validate(tar)
                 size = layertar.extract(tar, members, staging)
             final.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(final, ignore_errors=True)  # left by a crash before it was recorded
             os.rename(staging, final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

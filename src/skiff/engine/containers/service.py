@@ -99,10 +99,16 @@ class ContainerService:
 
     # --- lookup -----------------------------------------------------------------------------
     def load(self) -> None:
+        """Read the store, and drop container directories a crash left unrecorded."""
         for row in self._db.containers():
             container = Container.from_row(row)
             self._containers[container.id] = container
             self._names[container.name] = container.id
+        parent = self._layout.data_root / "containers"
+        for entry in parent.iterdir():
+            if entry.name not in self._containers:
+                self._snapshots.remove(entry.name)
+                shutil.rmtree(entry, ignore_errors=True)
 
     def all(self) -> list[Container]:
         return list(self._containers.values())

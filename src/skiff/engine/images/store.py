@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,16 @@ class ImageStore:
         for ref, image_id in db.tags().items():
             if image_id in self.images:
                 self._link_tag(ref, image_id)
+
+    def recover(self, layers_dir: Path) -> list[str]:
+        """Drop unpacked layers a crash left without a record; return their names."""
+        known = {chain.removeprefix("sha256:") for chain in self.layers}
+        removed = []
+        for entry in layers_dir.iterdir():
+            if entry.name != "empty" and entry.name not in known:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry.name)
+        return removed
 
     def _link_tag(self, ref: str, image_id: str) -> None:
         self.tags[ref] = image_id
