@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from skiff.drivers.logging.records import RecordBatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,14 +27,15 @@ class ReadConfig:
     until_ns: int = 0
     tail: int = -1
     follow: bool = False
+    timestamps: bool = False
 
 
 class LogDriver(Protocol):
-    """Receives a container's output in batches."""
+    """Receives a container's output in batches of journal records."""
 
     name: str
 
-    def log(self, messages: list[LogMessage]) -> None: ...
+    def log(self, batch: RecordBatch) -> None: ...
 
     def close(self) -> None: ...
 
@@ -40,7 +44,8 @@ class LogDriver(Protocol):
 class LogReader(Protocol):
     """Drivers that can give the logs back (json-file, local)."""
 
-    def read(self, config: ReadConfig, running: RunningCheck) -> AsyncIterator[LogMessage]: ...
+    def read(self, config: ReadConfig,
+             running: RunningCheck) -> AsyncIterator[list[LogMessage]]: ...
 
 
 class RunningCheck(Protocol):

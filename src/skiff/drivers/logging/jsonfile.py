@@ -9,11 +9,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from skiff.api.timefmt import from_iso, rfc3339fixed
 from skiff.drivers.logging.base import LogMessage, ReadConfig, RunningCheck
+from skiff.drivers.logging.records import DATA_OFFSET, RecordBatch
 from skiff.errdefs import InvalidParameter
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3,
@@ -65,6 +68,7 @@ class JsonFileDriver:
         self._size = self._fh.tell()
         self._stamp_ns = -1
         self._stamp = ""
+        self._stamps: dict[bytes, int] = {}
 
     def _time(self, ns: int) -> str:
         if ns != self._stamp_ns:
@@ -72,7 +76,20 @@ class JsonFileDriver:
             self._stamp = rfc3339fixed(ns)
         return self._stamp
 
-    def log(self, messages: list[LogMessage]) -> None:
+    def log(self, batch: RecordBatch) -> None:
+        stream = batch.simple_stream()
+        if stream is not None:
+            tail = f'\\n","stream":"{stream}","time":"'.encode()
+            data = b"".join([b'{"log":"%s%s%sZ"}\n' % (line[DATA_OFFSET:], tail, line[:29])
+                             for line in batch.lines()])
+            if not self._max_size or self._size + len(data) <= self._max_size:
+                self._fh.write(data)
+                self._fh.flush()
+                self._size += len(data)
+                return
+        self._log_messages(batch.messages(self._stamps))
+
+    def _log_messages(self, messages: list[LogMessage]) -> None:
         dumps = json.dumps
         out: list[bytes] = []
         for msg in messages:
@@ -108,7 +125,8 @@ class JsonFileDriver:
     def close(self) -> None:
         self._fh.close()
 
-    def read(self, config: ReadConfig, running: RunningCheck) -> AsyncIterator[LogMessage]:
+    def read(self, config: ReadConfig,
+             running: RunningCheck) -> AsyncIterator[list[LogMessage]]:
         return read_json_logs(self.path, config, running)
 
 
@@ -128,12 +146,74 @@ def rotated_files(path: Path) -> list[Path]:
     return files
 
 
+_STAMPS: dict[str, int] = {}
+
+
+def _time_ns(stamp: str) -> int:
+    """Parse our fixed RFC 3339 times quickly (the seconds part is cached)."""
+    base = _STAMPS.get(stamp[:19])
+    if base is None:
+        if len(_STAMPS) > 256:
+            _STAMPS.clear()
+        base = from_iso(stamp[:19] + "Z")
+        _STAMPS[stamp[:19]] = base
+    frac = stamp[20:-1] if len(stamp) > 20 and stamp[19] == "." else ""
+    return base + int(frac.ljust(9, "0")[:9] or 0)
+
+
 def _decode(line: bytes) -> LogMessage | None:
     try:
         entry = json.loads(line)
-        return LogMessage(entry["stream"], entry["log"].encode(), from_iso(entry["time"]))
-    except (ValueError, KeyError, TypeError):
+        return LogMessage(entry["stream"], entry["log"].encode(), _time_ns(entry["time"]))
+    except (ValueError, KeyError, TypeError, IndexError):
         return None
+
+
+_JOINS = {stream: re.compile(rb'","stream":"' + stream.encode() +
+                             rb'","time":"[^"]*"\}\n(?:\{"log":")?')
+          for stream in ("stdout", "stderr")}
+
+
+def _decode_fast(block: bytes) -> LogMessage | None:
+    """A block of one stream's lines as one message (when times are not needed)."""
+    count = block.count(b"\n")
+    if not block.startswith(b'{"log":"') or block.count(b'{"log":"') != count:
+        return None
+    for stream, join in _JOINS.items():
+        if block.count(b'","stream":"' + stream.encode() + b'","time":"') == count:
+            try:
+                text: str = json.loads(b'"' + join.sub(b"", block)[8:] + b'"')
+            except ValueError:
+                return None
+            return LogMessage(stream, text.encode(), 0)
+    return None
+
+
+class _Filter:
+    """Applies since/until to decoded messages; ``done`` once past ``until``."""
+
+    def __init__(self, config: ReadConfig) -> None:
+        self.config = config
+        self.done = False
+        self.fast = not (config.timestamps or config.since_ns or config.until_ns)
+
+    def decode(self, block: bytes) -> list[LogMessage]:
+        if self.fast:
+            message = _decode_fast(block)
+            if message is not None:
+                return [message]
+        result = []
+        for line in block.splitlines():
+            msg = _decode(line)
+            if msg is None:
+                continue
+            if self.config.since_ns and msg.time_ns < self.config.since_ns:
+                continue
+            if self.config.until_ns and msg.time_ns > self.config.until_ns:
+                self.done = True
+                break
+            result.append(msg)
+        return result
 
 
 def _tail_lines(path: Path, count: int) -> list[bytes]:
@@ -151,19 +231,25 @@ def _tail_lines(path: Path, count: int) -> list[bytes]:
     return lines[-count:] if count else []
 
 
+def _blocks(fh: BinaryIO, pending: bytearray) -> Iterator[bytes]:
+    """Blocks of complete lines read from ``fh``; an incomplete tail stays in ``pending``."""
+    while chunk := fh.read(4 << 20):
+        pending += chunk
+        end = pending.rfind(b"\n") + 1
+        if end:
+            yield bytes(pending[:end])
+            del pending[:end]
 
 
 async def read_json_logs(path: Path, config: ReadConfig,
-                         running: RunningCheck) -> AsyncIterator[LogMessage]:
-    """Yield messages matching ``config``; with ``follow`` keep going across rotations."""
+                         running: RunningCheck) -> AsyncIterator[list[LogMessage]]:
+    """Yield batches of messages matching ``config``; ``follow`` goes on across rotations.
 
-    def wanted(msg: LogMessage) -> bool:
-        return not (config.since_ns and msg.time_ns < config.since_ns)
-
-    def beyond_until(msg: LogMessage) -> bool:
-        return bool(config.until_ns) and msg.time_ns > config.until_ns
-
+    Without timestamps or time bounds, a block of one stream's lines comes as one message.
+    """
+    filt = _Filter(config)
     files = rotated_files(path)
+    fh: BinaryIO | None = None
     if config.tail >= 0:
         lines: list[bytes] = []
         for file in reversed(files):
@@ -171,67 +257,51 @@ async def read_json_logs(path: Path, config: ReadConfig,
             if need <= 0:
                 break
             lines = _tail_lines(file, need) + lines
-        for line in lines:
-            msg = _decode(line)
-            if msg is None or not wanted(msg):
-                continue
-            if beyond_until(msg):
-                return
-            yield msg
-        if not config.follow:
+        if batch := filt.decode(b"".join(lines)):
+            yield batch
+        if filt.done or not config.follow:
             return
-        fh = open(path, "rb") if path.exists() else None  # noqa: SIM115
-        if fh is not None:
+        if path.exists():
+            fh = open(path, "rb")  # noqa: SIM115 - closed in the finally below
             fh.seek(0, os.SEEK_END)
     else:
-        fh = None
         for file in files:
-            with open(file, "rb") as current:
-                if file == path and config.follow:
-                    fh = open(path, "rb")  # noqa: SIM115
-                    fh.seek(current.tell())
-                    break
-                for line in current:
-                    msg = _decode(line)
-                    if msg is None or not wanted(msg):
-                        continue
-                    if beyond_until(msg):
+            current = open(file, "rb")  # noqa: SIM115
+            if file == path and config.follow:
+                fh = current
+                break
+            with current:
+                for block in _blocks(current, bytearray()):
+                    if batch := filt.decode(block):
+                        yield batch
+                    if filt.done:
                         return
-                    yield msg
         if not config.follow:
             return
-    if fh is None:
-        with contextlib.suppress(FileNotFoundError):
-            fh = open(path, "rb")  # noqa: SIM115
+    pending = bytearray()
     try:
-        pending = b""
         while True:
-            chunk = fh.read(1 << 20) if fh is not None else b""
-            if chunk:
-                pending += chunk
-                *complete, pending = pending.split(b"\n")
-                for line in complete:
-                    msg = _decode(line)
-                    if msg is None or not wanted(msg):
-                        continue
-                    if beyond_until(msg):
+            if fh is None:
+                with contextlib.suppress(FileNotFoundError):
+                    fh = open(path, "rb")  # noqa: SIM115
+            got = False
+            if fh is not None:
+                for block in _blocks(fh, pending):
+                    got = True
+                    if batch := filt.decode(block):
+                        yield batch
+                    if filt.done:
                         return
-                    yield msg
+            if got:
                 continue
-            # at the end of the current file: was it rotated away?
             if fh is not None and _rotated(path, fh.fileno()):
                 fh.close()
                 fh = None
-                with contextlib.suppress(FileNotFoundError):
-                    fh = open(path, "rb")  # noqa: SIM115
-                pending = b""
+                pending.clear()
                 continue
             if not running.is_running():
                 return
             await running.wait_for_data(0.25)
-            if fh is None:
-                with contextlib.suppress(FileNotFoundError):
-                    fh = open(path, "rb")  # noqa: SIM115
     finally:
         if fh is not None:
             fh.close()

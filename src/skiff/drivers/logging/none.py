@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from skiff.drivers.logging.base import LogMessage
+from skiff.drivers.logging.records import RecordBatch
 
 
 class NoneDriver:
     name = "none"
 
-    def log(self, messages: list[LogMessage]) -> None:
+    def log(self, batch: RecordBatch) -> None:
         pass
 
     def close(self) -> None:

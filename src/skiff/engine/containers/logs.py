@@ -23,6 +23,7 @@ from skiff.errdefs import InvalidParameter
 
 JOURNAL = "journal.log"
 DRIVERS = ("json-file", "none")
+BATCH_INTERVAL = 0.02
 
 
 def validate(log_type: str, options: dict[str, str]) -> None:
@@ -54,12 +55,12 @@ class _Copier:
     watch: int = -1
 
     def pump(self) -> int:
-        messages = self.reader.read()
-        if messages:
-            self.driver.log(messages)
+        batch = self.reader.read()
+        if batch is not None:
+            self.driver.log(batch)
         if self.reader.rotation_requested:
             self.reopen()
-        return len(messages)
+        return len(batch.raw) if batch is not None else 0
 
 
 class LogManager:
@@ -112,7 +113,8 @@ class LogManager:
             if copied:
                 async with copier.written:
                     copier.written.notify_all()
-            await asyncio.sleep(0)
+                # let output accumulate: one pass per tick instead of one per write
+                await asyncio.sleep(BATCH_INTERVAL)
 
     async def stop(self, container_id: str, discard_journal: bool) -> None:
         """Copy what is left, close the driver and (after an exit) drop the journal."""

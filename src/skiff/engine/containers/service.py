@@ -902,10 +902,11 @@ class ContainerService:
             raise NotImplementedYet("configured logging driver does not support reading")
         return container, Path(container.log_path)
 
-    async def logs(self, ref: str, config: ReadConfig) -> AsyncIterator[LogMessage]:
+    async def logs(self, ref: str, config: ReadConfig) -> AsyncIterator[list[LogMessage]]:
+        """Batches of log messages, as ``docker logs`` asks for them."""
         container, path = self.log_reader(ref)
-        async for message in read_json_logs(path, config, _Following(self._logs, container)):
-            yield message
+        async for batch in read_json_logs(path, config, _Following(self._logs, container)):
+            yield batch
 
     # --- daemon start and stop --------------------------------------------------------------
     async def restore(self) -> None:

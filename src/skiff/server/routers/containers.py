@@ -98,7 +98,7 @@ class ContainersBackend(Protocol):
 
     def log_reader(self, ref: str) -> Any: ...
 
-    def logs(self, ref: str, config: Any) -> AsyncIterator[Any]: ...
+    def logs(self, ref: str, config: Any) -> AsyncIterator[list[Any]]: ...
 
 
 def _detach_sequence(keys: str | None) -> bytes:
@@ -242,44 +242,29 @@ def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> No
         config = read_config(
             since_ns=parse_timestamp_ns(since) if since and since != "0" else 0,
             until_ns=parse_timestamp_ns(until) if until and until != "0" else 0,
-            tail=tail, follow=query_bool(request, "follow"))
+            tail=tail, follow=query_bool(request, "follow"),
+            timestamps=query_bool(request, "timestamps"))
         tty = bool(container.config.get("Tty"))
-        timestamps = query_bool(request, "timestamps")
+        timestamps = config.timestamps
+        wanted = {"stdout": want_out, "stderr": want_err}
         response = web.StreamResponse(headers={
             "Content-Type": hijack.RAW if tty else hijack.MULTIPLEXED})
         await response.prepare(request)
-        batch: list[bytes] = []
-        size = 0
-        messages = containers.logs(ref, config)
+        batches = containers.logs(ref, config)
         try:
-            while True:
-                try:
-                    message = await asyncio.wait_for(anext(messages), 0.05) if batch \
-                        else await anext(messages)
-                except (StopAsyncIteration, TimeoutError) as exc:
-                    if batch:
-                        await response.write(b"".join(batch))
-                        batch.clear()
-                        size = 0
-                    if isinstance(exc, StopAsyncIteration):
-                        break
-                    continue
-                if message.stream == "stdout" and not want_out:
-                    continue
-                if message.stream == "stderr" and not want_err:
-                    continue
-                data = message.data
-                if timestamps:
-                    data = rfc3339fixed(message.time_ns).encode() + b" " + data
-                chunk = data if tty else stdcopy.frame(STREAMS[message.stream], data)
-                batch.append(chunk)
-                size += len(chunk)
-                if size >= 1 << 16:
-                    await response.write(b"".join(batch))
-                    batch.clear()
-                    size = 0
+            async for batch in batches:
+                chunks = []
+                for message in batch:
+                    if not wanted[message.stream]:
+                        continue
+                    data = message.data
+                    if timestamps:
+                        data = rfc3339fixed(message.time_ns).encode() + b" " + data
+                    chunks.append(data if tty else stdcopy.frame(STREAMS[message.stream], data))
+                if chunks:
+                    await response.write(b"".join(chunks))
         finally:
-            await messages.aclose()  # type: ignore[attr-defined]
+            await batches.aclose()  # type: ignore[attr-defined]
         await response.write_eof()
         return response
 
@@ -302,9 +287,9 @@ def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> No
 
         try:
             if replay:
-                async for message in containers.logs(ref, read_config(follow=False)):
-                    if want.get(message.stream) and not await client.write(
-                            encode(message.stream, message.data)):
+                async for batch in containers.logs(ref, read_config(follow=False)):
+                    data = b"".join(encode(m.stream, m.data) for m in batch if want.get(m.stream))
+                    if data and not await client.write(data):
                         return response
             if not stream_live:
                 return response
