@@ -12,7 +12,6 @@ import functools
 import json
 import logging
 import os
-import re
 import secrets
 import shutil
 import signal as signals
@@ -28,11 +27,20 @@ from skiff.drivers.logging.base import LogMessage, ReadConfig
 from skiff.drivers.logging.jsonfile import read_json_logs
 from skiff.drivers.runtime.base import CreateRequest, Runtime, RuntimeError_
 from skiff.drivers.snapshot.base import Change, Snapshotter
-from skiff.engine.containers import etcfiles, logs, names, spec, users, views
+from skiff.engine.containers import config as config_rules
+from skiff.engine.containers import (
+    etcfiles,
+    filtering,
+    logs,
+    names,
+    spec,
+    start_errors,
+    users,
+    views,
+)
 from skiff.engine.containers.attach import MonitorStream
 from skiff.engine.containers.model import (
     DEAD,
-    EXITED,
     PAUSED,
     REMOVING,
     RESTARTING,
@@ -55,10 +63,6 @@ from skiff.store.layout import Layout
 
 log = logging.getLogger(__name__)
 
-LIST_FILTERS = ("ancestor", "before", "expose", "exited", "health", "id", "isolation",
-                "is-task", "label", "name", "network", "publish", "since", "status", "volume")
-PRUNE_FILTERS = ("label", "label!", "until")
-STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
 DEFAULT_STOP_TIMEOUT = 10
 
 
@@ -176,10 +180,10 @@ class ContainerService:
                                f"container to be able to reuse that name.")
         else:
             name = names.generate(set(self._names))
-        merged = self._merge_image_config(config, image.container_config)
+        merged = config_rules.merge_image_config(config, image.container_config)
         if not (merged.get("Entrypoint") or merged.get("Cmd")):
             raise InvalidParameter("no command specified")
-        warnings = self._validate_host_config(host_config, merged)
+        warnings = config_rules.validate_host_config(host_config, merged, self._swap, self.get)
         runtime = host_config.get("Runtime") or self._defaults.runtime
         if runtime not in self._runtimes:
             raise InvalidParameter(f"unknown or invalid runtime name: {runtime}")
@@ -219,84 +223,6 @@ class ContainerService:
         self._names[name] = container.id
         self._event(container, "create")
         return container.id, warnings
-
-    @staticmethod
-    def _merge_image_config(config: dict[str, Any], image: dict[str, Any]) -> dict[str, Any]:
-        """Docker's merge: image values fill what the request left out."""
-        merged = dict(config)
-        if not merged.get("Entrypoint") and config.get("Entrypoint") is None:
-            merged["Entrypoint"] = image.get("Entrypoint")
-            if not merged.get("Cmd"):
-                merged["Cmd"] = image.get("Cmd")
-        elif not merged.get("Cmd") and config.get("Entrypoint") is None:
-            merged["Cmd"] = image.get("Cmd")
-        if merged.get("Entrypoint") == [""]:
-            merged["Entrypoint"] = None
-        env = list(image.get("Env") or [])
-        keys = {e.split("=", 1)[0]: i for i, e in enumerate(env)}
-        for item in config.get("Env") or []:
-            key = item.split("=", 1)[0]
-            if key in keys:
-                env[keys[key]] = item
-            else:
-                keys[key] = len(env)
-                env.append(item)
-        merged["Env"] = env
-        for key in ("WorkingDir", "User", "StopSignal"):
-            if not merged.get(key) and image.get(key):
-                merged[key] = image[key]
-        labels = dict(image.get("Labels") or {})
-        labels.update(config.get("Labels") or {})
-        merged["Labels"] = labels
-        if image.get("ExposedPorts"):
-            merged["ExposedPorts"] = {**image["ExposedPorts"], **(config.get("ExposedPorts")
-                                                                  or {})}
-        if image.get("Volumes"):
-            merged["Volumes"] = {**image["Volumes"], **(config.get("Volumes") or {})}
-        if not merged.get("Healthcheck") and image.get("Healthcheck"):
-            merged["Healthcheck"] = image["Healthcheck"]
-        return merged
-
-    def _validate_host_config(self, host_config: dict[str, Any],
-                              config: dict[str, Any]) -> list[str]:
-        warnings: list[str] = []
-        spec.user_mounts(host_config)
-        spec.resources(host_config, self._swap)
-        if host_config.get("Memory") and not self._swap and host_config.get("MemorySwap"):
-            warnings.append("Your kernel does not support swap limit capabilities or the cgroup "
-                            "is not mounted. Memory limited without swap.")
-        mode = host_config.get("NetworkMode") or "default"
-        if mode not in ("default", "bridge", "none", "host") and not mode.startswith(
-                "container:"):
-            raise NotFound(f"network {mode} not found")
-        if mode.startswith("container:"):
-            self.get(mode.split(":", 1)[1])
-        spec.validate_sysctls(dict(host_config.get("Sysctls") or {}), mode)
-        for opt in host_config.get("SecurityOpt") or []:
-            key = opt.replace(":", "=", 1).split("=", 1)[0]
-            if key not in ("no-new-privileges", "seccomp", "label", "apparmor", "systempaths"):
-                raise InvalidParameter(f"invalid --security-opt 2: \"{opt}\"")
-            if key == "seccomp":
-                value = opt.replace(":", "=", 1).split("=", 1)[1]
-                if value != "unconfined":
-                    from skiff.engine.containers import seccomp
-
-                    seccomp.parse_profile(value)
-        spec.parse_signal(config.get("StopSignal"))
-        from skiff.engine.containers import caps
-
-        for cap in (host_config.get("CapAdd") or []) + (host_config.get("CapDrop") or []):
-            caps.normalize(cap)
-        policy = (host_config.get("RestartPolicy") or {}).get("Name") or "no"
-        if policy not in ("no", "always", "unless-stopped", "on-failure", ""):
-            raise InvalidParameter(f"invalid restart policy '{policy}'")
-        if host_config.get("AutoRemove") and policy not in ("no", ""):
-            raise InvalidParameter("can't create 'AutoRemove' container with restart policy")
-        for ulimit in host_config.get("Ulimits") or []:
-            if ulimit.get("Soft", 0) > ulimit.get("Hard", 0):
-                raise InvalidParameter(f"ulimit soft limit must be less than or equal to hard "
-                                       f"limit: {ulimit.get('Soft')} > {ulimit.get('Hard')}")
-        return warnings
 
     # --- start ------------------------------------------------------------------------------
     async def start(self, ref: str) -> None:
@@ -380,7 +306,7 @@ class ContainerService:
         except RuntimeError_ as exc:
             if mounted:
                 await asyncio.to_thread(self._snapshots.unmount, container.id)
-            message, code = _docker_start_error(str(exc))
+            message, code = start_errors.docker_start_error(str(exc))
             container.state.Error = message
             container.state.ExitCode = code
             self._save(container)
@@ -686,55 +612,14 @@ class ContainerService:
         if not all_containers and limit <= 0 and "status" not in filters and \
                 "exited" not in filters:
             items = [c for c in items if c.state.Running]
-        items = [c for c in items if self._matches(c, filters)]
+        items = [c for c in items if filtering.matches(c, filters, self.get, self._image_id_of)]
         if limit > 0:
             items = items[:limit]
         return [views.summary(c, self._size(c) if size else None) for c in items]
 
-    def _matches(self, container: Container, filters: flt.Filters) -> bool:
-        for key, values in filters.items():
-            if key == "id" and not any(container.id.startswith(v) for v in values):
-                return False
-            if key == "name" and not any(re.search(v.lstrip("/"), container.name)
-                                         for v in values):
-                return False
-            if key == "label" and not flt.match_labels(values, container.labels):
-                return False
-            if key == "status":
-                for value in values:
-                    if value not in STATUSES:
-                        raise InvalidParameter(f"invalid filter 'status={value}'")
-                if container.state.Status not in values:
-                    return False
-            if key == "exited":
-                codes = []
-                for value in values:
-                    try:
-                        codes.append(int(value))
-                    except ValueError:
-                        raise InvalidParameter(f"invalid filter 'exited={value}'") from None
-                if container.state.Status != EXITED or container.state.ExitCode not in codes:
-                    return False
-            if key == "ancestor" and not any(self._descends(container, v) for v in values):
-                return False
-            if key in ("before", "since"):
-                for value in values:
-                    pivot = self.get(value)
-                    if key == "before" and container.created_ns >= pivot.created_ns:
-                        return False
-                    if key == "since" and container.created_ns <= pivot.created_ns:
-                        return False
-            if key == "health" and "none" not in values:
-                return False
-            if key in ("network", "publish", "expose", "volume") and values:
-                return False
-        return True
-
-    def _descends(self, container: Container, ref: str) -> bool:
+    def _image_id_of(self, ref: str) -> str | None:
         image = self._images.store.lookup(ref)
-        if image is None:
-            return False
-        return container.image_id == image.id
+        return image.id if image is not None else None
 
     def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
         container = self.get(ref)
@@ -976,25 +861,3 @@ class _Following:
 
     async def wait_for_data(self, timeout: float) -> None:
         await self._manager.wait_written(self._container.id, timeout)
-
-
-_NOT_FOUND_CRUN = re.compile(r"executable file `([^`]*)` not found in \$PATH")
-_NOT_FOUND_RUNC = re.compile(r'exec: "([^"]*)": executable file not found in \$PATH')
-
-
-def _docker_start_error(message: str) -> tuple[str, int]:
-    """Docker's wording for start failures, and the exit code docker run derives from it."""
-    match = _NOT_FOUND_CRUN.search(message) or _NOT_FOUND_RUNC.search(message)
-    if match:
-        return (f"failed to create task for container: OCI runtime create failed: unable to "
-                f"start container process: exec: \"{match.group(1)}\": executable file not "
-                f"found in $PATH: unknown", 127)
-    lowered = message.lower()
-    if "no such file or directory" in lowered:
-        return (f"failed to create task for container: OCI runtime create failed: {message}: "
-                f"unknown", 127)
-    if ("permission denied" in lowered or "is a directory" in lowered
-            or "open executable: operation not permitted" in lowered):
-        return (f"failed to create task for container: OCI runtime create failed: {message}: "
-                f"permission denied: unknown", 126)
-    return f"failed to create task for container: OCI runtime create failed: {message}", 128

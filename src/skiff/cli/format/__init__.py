@@ -1,0 +1,1 @@
+"""Output formatting: Go templates, tabwriter tables, docker's units and per-object contexts."""

@@ -1,0 +1,42 @@
+"""A subset of Go's text/template, enough for docker's ``--format`` flags.
+
+Supported: text and actions with ``{{-``/``-}}`` trimming and comments; fields (``.A.B``, on
+maps and on ``Context`` objects whose methods can take arguments); variables (``$``,
+``$x := ...``); pipelines with ``|`` and parentheses; ``if``/``else if``/``else``, ``range``
+(with ``$i, $v :=``, ``break``, ``continue``), ``with``; Go's builtin functions (and, or, not,
+len, index, slice, print, printf, println, eq, ne, lt, le, gt, ge) and docker's (json, split,
+join, title, lower, upper, pad, truncate). Not supported: define, template, block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from skiff.cli.format.gotemplate.errors import (
+    TemplateError,
+    TemplateExecError,
+    TemplateParseError,
+)
+from skiff.cli.format.gotemplate.execute import Executor
+from skiff.cli.format.gotemplate.funcs import BUILTINS, Func
+from skiff.cli.format.gotemplate.parser import parse
+from skiff.cli.format.gotemplate.values import Context, Struct, go_format, go_json
+
+__all__ = ["Context", "Struct", "Template", "TemplateError", "TemplateExecError",
+           "TemplateParseError", "go_format", "go_json"]
+
+
+class Template:
+    """A parsed template; ``missingkey_error`` makes missing map keys errors (as inspect)."""
+
+    def __init__(self, text: str, missingkey_error: bool = False,
+                 funcs: Mapping[str, Func] | None = None) -> None:
+        self.text = text
+        self.funcs = {**BUILTINS, **(funcs or {})}
+        self.missingkey_error = missingkey_error
+        self.tree = parse(text, self.funcs)
+
+    def execute(self, data: Any) -> str:
+        """Render the template over ``data``."""
+        return Executor(self.text, self.funcs, self.missingkey_error).run(self.tree, data)

@@ -1,0 +1,24 @@
+"""``Client``: one daemon, its negotiated API version and the per-noun endpoint groups."""
+
+from __future__ import annotations
+
+from skiff.client.api import APIClient
+from skiff.client.containers import Containers
+from skiff.client.hosts import Host
+from skiff.client.images import Images
+from skiff.client.system import System
+
+
+class Client:
+    """Entry point: ``Client(Host.parse("unix:///run/skiff/skiff.sock")).containers.list()``."""
+
+    def __init__(self, host: Host, version: str | None = None,
+                 timeout: float | None = None) -> None:
+        self.api = APIClient(host, version, timeout)
+        self.containers = Containers(self.api)
+        self.images = Images(self.api)
+        self.system = System(self.api)
+
+    @property
+    def host(self) -> Host:
+        return self.api.host

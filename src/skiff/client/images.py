@@ -1,0 +1,70 @@
+"""Image endpoints: /images/..."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+from typing import Any
+
+from skiff.client.api import APIClient
+from skiff.client.containers import Filters, encode_filters
+from skiff.client.http import Body
+from skiff.client.streams import json_messages
+
+
+class Images:
+    """Calls on /images."""
+
+    def __init__(self, api: APIClient) -> None:
+        self.api = api
+
+    def list(self, all: bool = False, filters: Filters | None = None,
+             digests: bool = False) -> list[dict[str, Any]]:
+        query = {"all": all or None, "filters": encode_filters(filters),
+                 "digests": digests or None}
+        return list(self.api.get("/images/json", query) or [])
+
+    def inspect(self, ref: str) -> dict[str, Any]:
+        return dict(self.api.get(f"/images/{ref}/json"))
+
+    def history(self, ref: str) -> builtins.list[dict[str, Any]]:
+        return list(self.api.get(f"/images/{ref}/history") or [])
+
+    def tag(self, ref: str, repo: str, tag: str | None = None) -> None:
+        self.api.post(f"/images/{ref}/tag", {"repo": repo, "tag": tag or None})
+
+    def remove(self, ref: str, force: bool = False,
+               noprune: bool = False) -> builtins.list[dict[str, str]]:
+        return list(self.api.delete(f"/images/{ref}", {"force": force or None,
+                                                        "noprune": noprune or None}) or [])
+
+    def prune(self, filters: Filters | None = None) -> dict[str, Any]:
+        return dict(self.api.post("/images/prune", {"filters": encode_filters(filters)}) or {})
+
+    def pull(self, image: str, tag: str | None = None,
+             platform: str | None = None) -> Iterator[Any]:
+        """POST /images/create?fromImage=: the JSON progress messages."""
+        query = {"fromImage": image, "tag": tag, "platform": platform}
+        return json_messages(self.api.request("POST", "/images/create", query).chunks())
+
+    def import_image(self, source: Body, repo: str | None = None, tag: str | None = None,
+                     message: str | None = None, changes: builtins.list[str] | None = None,
+                     from_src: str = "-", platform: str | None = None) -> Iterator[Any]:
+        """POST /images/create?fromSrc=: upload a rootfs tarball (or name a URL)."""
+        query: dict[str, Any] = {"fromSrc": from_src, "repo": repo or None, "tag": tag,
+                                 "message": message or None, "changes": changes or None,
+                                 "platform": platform}
+        headers = {"Content-Type": "application/x-tar"} if from_src == "-" else None
+        response = self.api.request("POST", "/images/create", query,
+                                    source if from_src == "-" else None, headers)
+        return json_messages(response.chunks())
+
+    def load(self, source: Body, quiet: bool = False) -> Iterator[Any]:
+        """POST /images/load: the JSON progress messages."""
+        response = self.api.request("POST", "/images/load", {"quiet": quiet or None}, source,
+                                    {"Content-Type": "application/x-tar"})
+        return json_messages(response.chunks())
+
+    def save(self, names: builtins.list[str]) -> Iterator[bytes]:
+        """GET /images/get: the tar archive as it streams."""
+        return self.api.request("GET", "/images/get", {"names": names}).chunks()

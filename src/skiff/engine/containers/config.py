@@ -1,0 +1,86 @@
+"""A new container's configuration: merging the image's defaults and validating HostConfig."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from skiff.engine.containers import caps, spec
+from skiff.errdefs import InvalidParameter, NotFound
+
+
+def merge_image_config(config: dict[str, Any], image: dict[str, Any]) -> dict[str, Any]:
+    """Docker's merge: image values fill what the request left out."""
+    merged = dict(config)
+    if not merged.get("Entrypoint") and config.get("Entrypoint") is None:
+        merged["Entrypoint"] = image.get("Entrypoint")
+        if not merged.get("Cmd"):
+            merged["Cmd"] = image.get("Cmd")
+    elif not merged.get("Cmd") and config.get("Entrypoint") is None:
+        merged["Cmd"] = image.get("Cmd")
+    if merged.get("Entrypoint") == [""]:
+        merged["Entrypoint"] = None
+    env = list(image.get("Env") or [])
+    keys = {e.split("=", 1)[0]: i for i, e in enumerate(env)}
+    for item in config.get("Env") or []:
+        key = item.split("=", 1)[0]
+        if key in keys:
+            env[keys[key]] = item
+        else:
+            keys[key] = len(env)
+            env.append(item)
+    merged["Env"] = env
+    for key in ("WorkingDir", "User", "StopSignal"):
+        if not merged.get(key) and image.get(key):
+            merged[key] = image[key]
+    labels = dict(image.get("Labels") or {})
+    labels.update(config.get("Labels") or {})
+    merged["Labels"] = labels
+    if image.get("ExposedPorts"):
+        merged["ExposedPorts"] = {**image["ExposedPorts"], **(config.get("ExposedPorts")
+                                                              or {})}
+    if image.get("Volumes"):
+        merged["Volumes"] = {**image["Volumes"], **(config.get("Volumes") or {})}
+    if not merged.get("Healthcheck") and image.get("Healthcheck"):
+        merged["Healthcheck"] = image["Healthcheck"]
+    return merged
+
+
+def validate_host_config(host_config: dict[str, Any], config: dict[str, Any],
+                         swap_supported: bool, get: Callable[[str], object]) -> list[str]:
+    warnings: list[str] = []
+    spec.user_mounts(host_config)
+    spec.resources(host_config, swap_supported)
+    if host_config.get("Memory") and not swap_supported and host_config.get("MemorySwap"):
+        warnings.append("Your kernel does not support swap limit capabilities or the cgroup "
+                        "is not mounted. Memory limited without swap.")
+    mode = host_config.get("NetworkMode") or "default"
+    if mode not in ("default", "bridge", "none", "host") and not mode.startswith(
+            "container:"):
+        raise NotFound(f"network {mode} not found")
+    if mode.startswith("container:"):
+        get(mode.split(":", 1)[1])
+    spec.validate_sysctls(dict(host_config.get("Sysctls") or {}), mode)
+    for opt in host_config.get("SecurityOpt") or []:
+        key = opt.replace(":", "=", 1).split("=", 1)[0]
+        if key not in ("no-new-privileges", "seccomp", "label", "apparmor", "systempaths"):
+            raise InvalidParameter(f"invalid --security-opt 2: \"{opt}\"")
+        if key == "seccomp":
+            value = opt.replace(":", "=", 1).split("=", 1)[1]
+            if value != "unconfined":
+                from skiff.engine.containers import seccomp
+
+                seccomp.parse_profile(value)
+    spec.parse_signal(config.get("StopSignal"))
+    for cap in (host_config.get("CapAdd") or []) + (host_config.get("CapDrop") or []):
+        caps.normalize(cap)
+    policy = (host_config.get("RestartPolicy") or {}).get("Name") or "no"
+    if policy not in ("no", "always", "unless-stopped", "on-failure", ""):
+        raise InvalidParameter(f"invalid restart policy '{policy}'")
+    if host_config.get("AutoRemove") and policy not in ("no", ""):
+        raise InvalidParameter("can't create 'AutoRemove' container with restart policy")
+    for ulimit in host_config.get("Ulimits") or []:
+        if ulimit.get("Soft", 0) > ulimit.get("Hard", 0):
+            raise InvalidParameter(f"ulimit soft limit must be less than or equal to hard "
+                                   f"limit: {ulimit.get('Soft')} > {ulimit.get('Hard')}")
+    return warnings
