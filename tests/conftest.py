@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,7 +148,7 @@ def docker(daemon: Daemon) -> DockerCLI:
 
 
 @pytest.fixture
-def client(daemon: Daemon) -> Iterator["object"]:
+def client(daemon: Daemon) -> Iterator[Any]:
     import docker as docker_py
 
     c = docker_py.DockerClient(base_url=daemon.host, version="auto", timeout=60)
