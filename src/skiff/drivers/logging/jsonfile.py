@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from skiff.api.timefmt import from_iso, rfc3339fixed
+from skiff.api.timefmt import from_iso, rfc3339nano
 from skiff.drivers.logging.base import LogMessage, ReadConfig, RunningCheck
 from skiff.drivers.logging.records import DATA_OFFSET, RecordBatch
 from skiff.errdefs import InvalidParameter
@@ -73,15 +73,16 @@ class JsonFileDriver:
     def _time(self, ns: int) -> str:
         if ns != self._stamp_ns:
             self._stamp_ns = ns
-            self._stamp = rfc3339fixed(ns)
+            self._stamp = rfc3339nano(ns)
         return self._stamp
 
     def log(self, batch: RecordBatch) -> None:
         stream = batch.simple_stream()
         if stream is not None:
             tail = f'\\n","stream":"{stream}","time":"'.encode()
-            data = b"".join([b'{"log":"%s%s%sZ"}\n' % (line[DATA_OFFSET:], tail, line[:29])
-                             for line in batch.lines()])
+            data = b"".join([b'{"log":"%s%s%sZ"}\n' % (
+                line[DATA_OFFSET:], tail, line[:29].rstrip(b"0").rstrip(b"."))
+                for line in batch.lines()])
             if not self._max_size or self._size + len(data) <= self._max_size:
                 self._fh.write(data)
                 self._fh.flush()

@@ -31,6 +31,9 @@ class RecordBatch:
         count = self.raw.count(b"\n")
         if not count or _NEEDS_ESCAPE.search(self.raw):
             return None
+        headers = self.raw.count(b"+00:00 stdout ") + self.raw.count(b"+00:00 stderr ")
+        if headers != count:  # some data looks like a record header: decode line by line
+            return None
         for stream, marker in _MARKERS.items():
             if self.raw.count(marker) == count:
                 if not self.raw.isascii():

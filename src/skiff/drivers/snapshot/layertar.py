@@ -61,14 +61,31 @@ def validate(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
             symlinks.discard(name)
         if member.islnk():
             member.linkname = clean_name(member.linkname)
+            target_parts = member.linkname.split("/")
+            for i in range(1, len(target_parts) + 1):
+                if "/".join(target_parts[:i]) in symlinks:
+                    raise InvalidParameter(
+                        f"invalid tar entry {name!r}: hard link goes through a symbolic link"
+                    )
         if not (member.isfile() or member.isdir() or member.issym() or member.islnk()
                 or member.ischr() or member.isblk() or member.isfifo()):
             raise InvalidParameter(f"invalid tar entry {name!r}: unsupported type")
     return members
 
 
+def _inside(root: str, path: str) -> bool:
+    """True if ``path``, with every symlink resolved, stays under ``root``."""
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root + os.sep)
+
+
 def extract(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest: Path) -> int:
-    """Extract validated members into ``dest``, turning whiteouts into overlay markers."""
+    """Extract validated members into ``dest``, turning whiteouts into overlay markers.
+
+    Each entry's parent directory is resolved on disk before anything is written there, so a
+    symlink planted by an earlier entry can never redirect a write outside ``dest``.
+    """
+    root = os.path.realpath(dest)
     size = 0
     dirs: list[tarfile.TarInfo] = []
     for member in members:
@@ -76,6 +93,9 @@ def extract(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest: Path) ->
             continue
         base = posixpath.basename(member.name)
         parent = dest / posixpath.dirname(member.name)
+        if not _inside(root, str(parent)):
+            raise InvalidParameter(f"invalid tar entry {member.name!r}: path goes through a "
+                                   f"symbolic link")
         if base == OPAQUE_MARKER:
             parent.mkdir(parents=True, exist_ok=True)
             os.setxattr(parent, "trusted.overlay.opaque", b"y")
@@ -87,18 +107,30 @@ def extract(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest: Path) ->
             os.mknod(target, 0o600 | 0o020000, os.makedev(0, 0))
             continue
         target = dest / member.name
-        if not member.isdir():
-            _remove(target)
-        tar.extract(member, dest, set_attrs=not member.isdir(), numeric_owner=True,
-                    filter="fully_trusted")
         if member.isdir():
+            if target.is_symlink() or (target.exists() and not target.is_dir()):
+                target.unlink()
+            target.mkdir(parents=True, exist_ok=True)
             dirs.append(member)
+            continue
+        _remove(target)
+        if member.islnk():
+            source = dest / member.linkname
+            if not _inside(root, str(source.parent)):
+                raise InvalidParameter(f"invalid tar entry {member.name!r}: hard link goes "
+                                       f"through a symbolic link")
+            parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, target, follow_symlinks=False)
+            continue
+        tar.extract(member, dest, set_attrs=True, numeric_owner=True, filter="fully_trusted")
         size += member.size
     for member in reversed(dirs):
-        path = str(dest / member.name)
-        os.chown(path, member.uid, member.gid)
+        path = dest / member.name
+        if path.is_symlink() or not path.is_dir():
+            continue
+        os.chown(path, member.uid, member.gid, follow_symlinks=False)
         os.chmod(path, member.mode)
-        os.utime(path, (member.mtime, member.mtime))
+        os.utime(path, (member.mtime, member.mtime), follow_symlinks=False)
     return size
 
 

@@ -53,13 +53,15 @@ def parse_signal(value: str | int | None, default: int = 15) -> int:
             return number
     elif text in _SIGNALS and text:
         return _SIGNALS[text]
-    elif text.startswith("RTMIN") or text.startswith("RTMAX"):
+    elif text.startswith(("RTMIN", "RTMAX")):
         base = 34 if text.startswith("RTMIN") else 64
         rest = text[5:]
         try:
-            return base + int(rest) if rest else base
+            number = base + int(rest) if rest else base
         except ValueError:
-            pass
+            number = 0
+        if 34 <= number <= 64:
+            return number
     raise InvalidParameter(f"Invalid signal: {value}")
 
 
@@ -254,7 +256,10 @@ def resources(host_config: dict[str, Any], swap_supported: bool) -> dict[str, An
     cpu: dict[str, Any] = {}
     nano = int(host_config.get("NanoCpus") or 0)
     if nano:
-        if host_config.get("CpuQuota") or host_config.get("CpuPeriod"):
+        if host_config.get("CpuQuota"):
+            raise InvalidParameter("Conflicting options: Nano CPUs and CPU Quota cannot both "
+                                   "be set")
+        if host_config.get("CpuPeriod"):
             raise InvalidParameter("Conflicting options: Nano CPUs and CPU Period cannot both "
                                    "be set")
         if nano > (os.cpu_count() or 1) * 10**9:

@@ -34,10 +34,24 @@ def _pairs(args: str, instruction: str) -> list[tuple[str, str]]:
     result = []
     for word in words:
         key, sep, value = word.partition("=")
-        if not sep:
+        if not sep or not key:
             raise InvalidParameter(f"{instruction} names can not be blank")
         result.append((key, value))
     return result
+
+
+def _expand_ports(spec: str) -> list[str]:
+    """``8000-8002/udp`` into each port with its protocol."""
+    port, _, proto = spec.partition("/")
+    proto = proto or "tcp"
+    start, sep, end = port.partition("-")
+    try:
+        first, last = int(start), int(end) if sep else int(start)
+    except ValueError:
+        raise InvalidParameter(f"invalid containerPort: {port}") from None
+    if last < first:
+        raise InvalidParameter(f"invalid range specified for container ports: {port}")
+    return [f"{number}/{proto}" for number in range(first, last + 1)]
 
 
 def apply(config: dict[str, Any], change: str) -> None:
@@ -61,8 +75,9 @@ def apply(config: dict[str, Any], change: str) -> None:
         config["Labels"] = labels
     elif name == "EXPOSE":
         ports = dict(config.get("ExposedPorts") or {})
-        for port in args.split():
-            ports[port if "/" in port else f"{port}/tcp"] = {}
+        for spec in args.split():
+            for port in _expand_ports(spec):
+                ports[port] = {}
         config["ExposedPorts"] = ports
     elif name == "VOLUME":
         volumes = dict(config.get("Volumes") or {})

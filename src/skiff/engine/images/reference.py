@@ -40,12 +40,13 @@ class Reference:
 
 
 def familiar(repo: str) -> str:
-    """Drop ``docker.io/`` and ``library/`` as the docker CLI shows names."""
-    for prefix in ("docker.io/library/", "index.docker.io/library/", "docker.io/",
-                   "index.docker.io/"):
+    """Docker's short form: no ``docker.io/``, and no ``library/`` for official images."""
+    for prefix in ("docker.io/", "index.docker.io/"):
         if repo.startswith(prefix):
             repo = repo[len(prefix):]
             break
+    if repo.startswith("library/") and repo.count("/") == 1:
+        repo = repo[len("library/"):]
     return repo
 
 
@@ -75,6 +76,9 @@ def parse(text: str, default_tag: bool = True) -> Reference:
         raise InvalidParameter("invalid reference format: repository name must not be more "
                                "than 255 characters")
     repo = familiar(name)
+    if re.fullmatch(r"[0-9a-f]{64}", repo):
+        raise InvalidParameter(f"invalid repository name ({repo}), cannot specify 64-byte "
+                               f"hexadecimal strings")
     if tag is None and digest is None and default_tag:
         tag = DEFAULT_TAG
     return Reference(repo, tag, digest)

@@ -272,46 +272,50 @@ class ImageService:
         self._event("tag", image, target)
 
     def remove(self, ref: str, force: bool, prune: bool = True) -> list[dict[str, str]]:
-        """``DELETE /images/{name}``: untag, and delete when no reference is left."""
+        """``DELETE /images/{name}`` with dockerd's rules.
+
+        A name untags; the image goes when its last name does and no container stops it.
+        A stopped container's claim yields to ``force``; a running container's never does.
+        """
         image = self.store.resolve(ref)
         short = image.id[7:19]
         by_id = image.id.startswith(ref) or image.id[7:].startswith(ref)
-        tagged_ref = None
-        if not by_id:
-            tagged_ref = reference.parse(ref).tagged
         users = self._users(image.id)
         running = [cid for cid, up in users if up]
         result: list[dict[str, str]] = []
-        if tagged_ref and (len(image.tags) > 1
-                           or (tagged_ref in image.tags and users and force)):
-            self.store.untag(tagged_ref)
-            self._event("untag", image, tagged_ref)
-            return [{"Untagged": tagged_ref}]
-        if users:
-            if running and not (tagged_ref and force):
-                raise Conflict(f"conflict: unable to delete {short} (cannot be forced) - image "
-                               f"is being used by running container {running[0][:12]}")
-            if not force:
-                if tagged_ref:
-                    raise Conflict(
-                        f"conflict: unable to remove repository reference \"{ref}\" (must force)"
-                        f" - container {users[0][0][:12]} is using its referenced image {short}")
-                raise Conflict(f"conflict: unable to delete {short} (must be forced) - image is "
-                               f"being used by stopped container {users[0][0][:12]}")
-            for tag in list(image.tags):
-                self.store.untag(tag)
-                self._event("untag", image, tag)
-                result.append({"Untagged": tag})
-            return result
-        if by_id and len(image.tags) > 1 and not force:
+        quiet = False
+        if not by_id:
+            tagged = reference.parse(ref).tagged
+            if users and not force:
+                raise Conflict(f"conflict: unable to remove repository reference \"{ref}\" "
+                               f"(must force) - container {users[0][0][:12]} is using its "
+                               f"referenced image {short}")
+            self.store.untag(tagged)
+            self._event("untag", image, tagged)
+            result.append({"Untagged": tagged})
+            if image.tags:
+                return result
+            quiet = True
+        elif len(image.tags) > 1 and not force:
             raise Conflict(f"conflict: unable to delete {short} (must be forced) - image is "
                            f"referenced in multiple repositories")
+        if running:
+            if quiet:
+                return result
+            raise Conflict(f"conflict: unable to delete {short} (cannot be forced) - image is "
+                           f"being used by running container {running[0][:12]}")
+        if users and not force:
+            if quiet:
+                return result
+            raise Conflict(f"conflict: unable to delete {short} (must be forced) - image is "
+                           f"being used by stopped container {users[0][0][:12]}")
         for tag in list(image.tags):
             self.store.untag(tag)
             self._event("untag", image, tag)
             result.append({"Untagged": tag})
-        self.store.delete_image(image.id)
+        deleted_layers = self.store.delete_image(image.id)
         result.append({"Deleted": image.id})
+        result += [{"Deleted": chain} for chain in deleted_layers if chain != image.id]
         self._event("delete", image, image.id)
         return result
 

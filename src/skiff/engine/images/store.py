@@ -184,9 +184,11 @@ class ImageStore:
     def resolve(self, ref: str) -> Image:
         """Find an image by name[:tag], full ID, or unique ID prefix."""
         image = self.lookup(ref)
-        if image is None:
+        if image is not None:
+            return image
+        if _looks_like_id(ref):
             raise NotFound(f"No such image: {ref}")
-        return image
+        raise NotFound(f"No such image: {reference.parse(ref)}")
 
     def lookup(self, ref: str) -> Image | None:
         text = ref.removeprefix("sha256:")
@@ -216,3 +218,8 @@ class ImageStore:
             return None
         image_id = self.tags.get(parsed.tagged)
         return self.images.get(image_id) if image_id else None
+
+
+def _looks_like_id(ref: str) -> bool:
+    text = ref.removeprefix("sha256:")
+    return bool(text) and all(c in "0123456789abcdef" for c in text)
