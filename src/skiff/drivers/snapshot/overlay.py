@@ -14,6 +14,8 @@ from skiff.drivers.snapshot.base import Change
 from skiff.store.layout import Layout
 
 CHANGE_MODIFIED, CHANGE_ADDED, CHANGE_DELETED = 0, 1, 2
+INIT_DIRS = ("etc", "proc", "sys", "dev")
+INIT_FILES = ("etc/hosts", "etc/hostname", "etc/resolv.conf")
 
 
 class OverlaySnapshotter:
@@ -58,15 +60,31 @@ class OverlaySnapshotter:
         base = self._layout.container_dir(container_id)
         return base / "upper", base / "work", base / "rootfs"
 
+    def _init_dir(self, container_id: str) -> Path:
+        return self._layout.container_dir(container_id) / "init"
+
     def prepare(self, container_id: str) -> None:
+        """The writable layer, below it an init layer holding the engine's mount points.
+
+        Mount targets such as /etc/hosts exist in the init layer, so the runtime does not
+        create them in the writable layer and ``docker diff`` shows only the container's work.
+        """
         for path in self._dirs(container_id):
             path.mkdir(parents=True, exist_ok=True)
+        init = self._init_dir(container_id)
+        for directory in INIT_DIRS:
+            (init / directory).mkdir(parents=True, exist_ok=True)
+        for name in INIT_FILES:
+            (init / name).touch()
 
     def mount(self, container_id: str, chain_ids: list[str]) -> Path:
         upper, work, merged = self._dirs(container_id)
         if os.path.ismount(merged):
             return merged
         lowers = [str(self.layer_path(c)) for c in reversed(chain_ids)] or [str(self._empty)]
+        init = self._init_dir(container_id)
+        if init.is_dir():
+            lowers.insert(0, str(init))
         options = f"lowerdir={':'.join(lowers)},upperdir={upper},workdir={work}"
         mounts.mount("overlay", str(merged), "overlay", options)
         return merged
@@ -79,12 +97,13 @@ class OverlaySnapshotter:
     def remove(self, container_id: str) -> None:
         self.unmount(container_id)
         upper, work, merged = self._dirs(container_id)
-        for path in (upper, work, merged):
+        for path in (upper, work, merged, self._init_dir(container_id)):
             shutil.rmtree(path, ignore_errors=True)
 
     def changes(self, container_id: str, chain_ids: list[str]) -> list[Change]:
         upper, _, _ = self._dirs(container_id)
-        lowers = [self.layer_path(c) for c in reversed(chain_ids)]
+        lowers = [self._init_dir(container_id)] + [self.layer_path(c)
+                                                   for c in reversed(chain_ids)]
         result: list[Change] = []
         for dirpath, dirnames, filenames in os.walk(upper):
             rel_dir = os.path.relpath(dirpath, upper)

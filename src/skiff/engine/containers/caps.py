@@ -22,12 +22,19 @@ ALL = ("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CA
 
 
 def host_caps() -> tuple[str, ...]:
-    """The capabilities this kernel knows (up to /proc/sys/kernel/cap_last_cap)."""
+    """The capabilities skiffd itself holds: the kernel's, minus any its bounding set lacks."""
     try:
         last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
     except (FileNotFoundError, ValueError):
-        return ALL
-    return ALL[: last + 1]
+        last = len(ALL) - 1
+    bounding = (1 << (last + 1)) - 1
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("CapBnd:"):
+                bounding = int(line.split()[1], 16)
+    except (FileNotFoundError, ValueError):
+        pass
+    return tuple(cap for bit, cap in enumerate(ALL[: last + 1]) if bounding >> bit & 1)
 
 
 def normalize(name: str) -> str:

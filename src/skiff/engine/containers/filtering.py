@@ -12,6 +12,16 @@ from skiff.errdefs import InvalidParameter
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
 
 
+def validate(filters: flt.Filters) -> None:
+    """Refuse bad values even when no container would be compared with them."""
+    for value in filters.get("status", []):
+        if value not in STATUSES:
+            raise InvalidParameter(f"invalid filter 'status={value}'")
+    for value in filters.get("exited", []):
+        if not value.lstrip("-").isdigit():
+            raise InvalidParameter(f"invalid filter 'exited={value}'")
+
+
 def matches(container: Container, filters: flt.Filters, get: Callable[[str], Container],
             image_id_of: Callable[[str], str | None]) -> bool:
     """Docker's ``ps`` filters: every key must match; values of one key are alternatives."""

@@ -190,7 +190,8 @@ class ContainerService:
         log_config = dict(host_config.get("LogConfig") or {})
         if not log_config.get("Type"):
             log_config = {"Type": self._defaults.log_type,
-                          "Config": dict(self._defaults.log_options or {})}
+                          "Config": dict(log_config.get("Config") or
+                                         self._defaults.log_options or {})}
         log_config.setdefault("Config", {})
         log_config["Config"] = log_config["Config"] or {}
         logs.validate(log_config["Type"], log_config["Config"])
@@ -612,6 +613,7 @@ class ContainerService:
         if not all_containers and limit <= 0 and "status" not in filters and \
                 "exited" not in filters:
             items = [c for c in items if c.state.Running]
+        filtering.validate(filters)
         items = [c for c in items if filtering.matches(c, filters, self.get, self._image_id_of)]
         if limit > 0:
             items = items[:limit]
@@ -706,8 +708,10 @@ class ContainerService:
         image = self._images.store.images.get(container.image_id)
         rootfs = await asyncio.to_thread(self._snapshots.mount, container.id,
                                          image.chain_ids if image else [])
+        entries = sorted(os.listdir(rootfs))
         proc = await asyncio.create_subprocess_exec(
-            "tar", "--numeric-owner", "--xattrs", "-C", str(rootfs), "-cf", "-", ".",
+            "tar", "--numeric-owner", "--xattrs", "-C", str(rootfs), "-cf", "-", "--",
+            *entries,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
         assert proc.stdout is not None
         try:
@@ -747,6 +751,7 @@ class ContainerService:
         Returns None if the container is stopped and is not being started.
         """
         container = self.get(ref)
+        self._event(container, "attach")
         if container.state.Running:
             runtime = self._runtime(container)
             try:
