@@ -105,7 +105,7 @@ def test_lines() -> None:
         ("2026-11-30T04:00:00.100000000+00:00 stdout F héllo\n".encode(), "stdout"),
         (b"2026-11-30T04:00:00.100000000+00:00 stdout F a\n"
          b"2026-11-30T04:00:00.200000000+00:00 stderr F b\n", None),
-        (b"2026-11-30T04:00:00.100000000+00:00 stdout P a\n", None),
+        (b"2026-11-30T04:00:00.100000000+00:00 stdout P a\n", "stdout"),
         (b'2026-11-30T04:00:00.100000000+00:00 stdout F say "hi"\n', None),
         (b"2026-11-30T04:00:00.100000000+00:00 stdout F tab\there\n", None),
         (b"2026-11-30T04:00:00.100000000+00:00 stdout F back\\slash\n", None),

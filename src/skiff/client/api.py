@@ -85,6 +85,10 @@ class APIClient:
     def get(self, path: str, query: Query | None = None) -> Any:
         return self.request("GET", path, query).json()
 
+    def get_raw(self, path: str, query: Query | None = None) -> bytes:
+        """The body exactly as the daemon sent it (inspect prints it re-indented)."""
+        return self.request("GET", path, query).read()
+
     def post(self, path: str, query: Query | None = None, body: Any = None) -> Any:
         """POST a JSON body (or none) and decode the JSON answer."""
         data = None if body is None else json.dumps(body).encode()

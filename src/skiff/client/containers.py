@@ -59,6 +59,9 @@ class Containers:
     def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
         return dict(self.api.get(_p(ref) + "/json", {"size": size or None}))
 
+    def inspect_raw(self, ref: str, size: bool = False) -> bytes:
+        return self.api.get_raw(_p(ref) + "/json", {"size": size or None})
+
     def start(self, ref: str) -> None:
         self.api.post(_p(ref) + "/start")
 

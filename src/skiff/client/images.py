@@ -27,6 +27,9 @@ class Images:
     def inspect(self, ref: str) -> dict[str, Any]:
         return dict(self.api.get(f"/images/{ref}/json"))
 
+    def inspect_raw(self, ref: str) -> bytes:
+        return self.api.get_raw(f"/images/{ref}/json")
+
     def history(self, ref: str) -> builtins.list[dict[str, Any]]:
         return list(self.api.get(f"/images/{ref}/history") or [])
 

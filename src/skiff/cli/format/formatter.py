@@ -63,26 +63,32 @@ def prepare(spec: str, default: str) -> tuple[str, bool]:
     return text, table
 
 
-def parse(text: str, missingkey_error: bool = False) -> Template:
+PS_ERRORS = ("failed to parse template: ", "failed to execute template: ")
+LEGACY_ERRORS = ("template parsing error: ", "template parsing error: ")
+
+
+def parse(text: str, missingkey_error: bool = False, prefix: str = PS_ERRORS[0],
+          name: str = "") -> Template:
     try:
-        return Template(text, missingkey_error)
+        return Template(text, missingkey_error, name=name)
     except TemplateParseError as exc:
-        raise FormatError(f"failed to parse template: {exc}") from None
+        raise FormatError(f"{prefix}{exc}") from None
 
 
 def render(spec: str, items: Sequence[Context], default: str,
-           headers: Mapping[str, str], empty: Callable[[], Context] | None = None) -> str:
+           headers: Mapping[str, str], empty: Callable[[], Context] | None = None,
+           errors: tuple[str, str] = PS_ERRORS) -> str:
     """The whole output for a list command (ps, images, history, ...)."""
     text, table = prepare(spec, default)
-    template = parse(text)
+    template = parse(text, prefix=errors[0])
     rows: list[str] = []
     try:
-        if not items and empty is not None:
-            template.execute(empty())  # docker checks the template even with no rows
+        if empty is not None:
+            template.execute(empty())  # docker checks the template on an empty row first
         for item in items:
             rows.append(template.execute(item) + "\n")
     except TemplateExecError as exc:
-        raise FormatError(f"failed to execute template: {exc}") from None
+        raise FormatError(f"{errors[1]}{exc}") from None
     if not table:
         return "".join(rows)
     header_template = Template(text, funcs=HEADER_FUNCS)

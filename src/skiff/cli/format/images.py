@@ -6,7 +6,14 @@ from typing import Any
 
 from skiff.cli import reference
 from skiff.cli.format.gotemplate import Context
-from skiff.cli.format.units import ago, ellipsis, go_time, human_size, truncate_id
+from skiff.cli.format.units import (
+    ago,
+    ellipsis,
+    go_time,
+    human_size,
+    rfc3339_local_nano,
+    truncate_id,
+)
 
 DEFAULT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 DEFAULT_DIGESTS = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}" \
@@ -119,8 +126,6 @@ HISTORY_HEADERS = {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREAT
 
 
 def _rfc3339_local(timestamp: int) -> str:
-    from skiff.cli.format.units import rfc3339_local_nano
-
     text = rfc3339_local_nano(timestamp * 1_000_000_000)
     date, _, rest = text.partition(".")
     zone = rest[9:]

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from skiff.api.timefmt import from_iso, rfc3339nano
 from skiff.drivers.logging.base import LogMessage, ReadConfig, RunningCheck
-from skiff.drivers.logging.records import DATA_OFFSET, RecordBatch
+from skiff.drivers.logging.records import RecordBatch, to_json_lines
 from skiff.errdefs import InvalidParameter
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3,
@@ -78,16 +78,13 @@ class JsonFileDriver:
 
     def log(self, batch: RecordBatch) -> None:
         stream = batch.simple_stream()
-        if stream is not None:
-            tail = f'\\n","stream":"{stream}","time":"'.encode()
-            data = b"".join([b'{"log":"%s%s%sZ"}\n' % (
-                line[DATA_OFFSET:], tail, line[:29].rstrip(b"0").rstrip(b"."))
-                for line in batch.lines()])
-            if not self._max_size or self._size + len(data) <= self._max_size:
-                self._fh.write(data)
-                self._fh.flush()
-                self._size += len(data)
-                return
+        data = to_json_lines(batch.raw, stream) if stream is not None else None
+        if data is not None and (not self._max_size or
+                                 self._size + len(data) <= self._max_size):
+            self._fh.write(data)
+            self._fh.flush()
+            self._size += len(data)
+            return
         self._log_messages(batch.messages(self._stamps))
 
     def _log_messages(self, messages: list[LogMessage]) -> None:

@@ -8,7 +8,6 @@ nothing to escape), which is what keeps log throughput far above per-line proces
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,8 +15,12 @@ from skiff.drivers.logging.base import LogMessage
 
 STAMP_LEN = 35  # 2026-11-30T04:29:51.560429058+00:00
 DATA_OFFSET = STAMP_LEN + len(" stdout F ")
-_NEEDS_ESCAPE = re.compile(rb'[\x00-\x09\x0b-\x1f"\\\x7f]')
-_MARKERS = {"stdout": b"+00:00 stdout F ", "stderr": b"+00:00 stderr F "}
+# bytes that go into a JSON string as they are (newlines separate records)
+_PLAIN = bytes(b for b in range(256)
+               if (0x20 <= b < 0x7F and b not in b'"\\') or b == 0x0A or b >= 0x80)
+_MARKERS = {"stdout": b"+00:00 stdout ", "stderr": b"+00:00 stderr "}
+FLAG_OFFSET = STAMP_LEN + len(" stdout ")
+FULL = ord("F")
 
 
 @dataclass
@@ -27,15 +30,13 @@ class RecordBatch:
     raw: bytes
 
     def simple_stream(self) -> str | None:
-        """The stream if every record is a full UTC line of that one stream with plain text."""
+        """The stream if every record is a UTC record of that one stream with plain text."""
         count = self.raw.count(b"\n")
-        if not count or _NEEDS_ESCAPE.search(self.raw):
-            return None
-        headers = self.raw.count(b"+00:00 stdout ") + self.raw.count(b"+00:00 stderr ")
-        if headers != count:  # some data looks like a record header: decode line by line
+        if not count or self.raw.translate(None, _PLAIN):
             return None
         for stream, marker in _MARKERS.items():
-            if self.raw.count(marker) == count:
+            if self.raw.count(marker) == count and not self.raw.count(
+                    _MARKERS["stderr" if stream == "stdout" else "stdout"]):
                 if not self.raw.isascii():
                     try:
                         self.raw.decode()
@@ -84,3 +85,47 @@ def parse_stamp(stamp: bytes, cache: dict[bytes, int]) -> int:
     if dot != -1:
         frac = int(stamp[dot + 1 : len(stamp) - 6].ljust(9, b"0")[:9])
     return base + frac
+
+
+def to_json_lines(raw: bytes, stream: str) -> bytes | None:
+    """Docker json-file lines for a simple batch (see ``RecordBatch.simple_stream``).
+
+    conmon stamps every record of one read with the same time and only the last record of a
+    read can be partial, so each run of records sharing a stamp converts with two replaces.
+    Returns None if the batch does not have that shape (the caller then goes line by line).
+    """
+    name = stream.encode()
+    marker = _MARKERS[stream]
+    out: list[bytes] = []
+    pos, size = 0, len(raw)
+    while pos < size:
+        stamp = raw[pos : pos + STAMP_LEN]
+        header = b"\n" + stamp + b" " + name + b" "
+        last = _last_record(raw, header, pos)
+        end = raw.find(b"\n", last) + 1
+        if end <= 0:
+            return None
+        after = (b'","stream":"' + name + b'","time":"' + stamp[:29].rstrip(b"0").rstrip(b".")
+                 + b'Z"}\n')
+        separator = b"\\n" + after + b'{"log":"'
+        body = raw[pos + DATA_OFFSET : end - 1]
+        body = body.replace(header + b"F ", separator).replace(header + b"P ", separator)
+        if marker in body:  # a record with another stamp sits in between
+            return None
+        full = raw[last + FLAG_OFFSET] == FULL
+        out.append(b'{"log":"' + body + (b"\\n" if full else b"") + after)
+        pos = end
+    return b"".join(out)
+
+
+def _last_record(raw: bytes, header: bytes, pos: int) -> int:
+    """Start of the last record, from ``pos`` on, carrying the same stamp and stream."""
+    window = 1 << 14
+    while True:
+        limit = min(len(raw), pos + window)
+        found = raw.rfind(header, pos, limit)
+        last = pos if found == -1 else found + 1
+        following = raw.find(b"\n", last) + 1
+        if not following or not raw.startswith(header[1:], following):
+            return last
+        window *= 4

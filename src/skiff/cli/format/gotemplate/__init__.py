@@ -21,22 +21,37 @@ from skiff.cli.format.gotemplate.errors import (
 from skiff.cli.format.gotemplate.execute import Executor
 from skiff.cli.format.gotemplate.funcs import BUILTINS, Func
 from skiff.cli.format.gotemplate.parser import parse
-from skiff.cli.format.gotemplate.values import Context, Struct, go_format, go_json
+from skiff.cli.format.gotemplate.values import (
+    Context,
+    NilList,
+    NilMap,
+    Struct,
+    go_format,
+    go_json,
+)
 
-__all__ = ["Context", "Struct", "Template", "TemplateError", "TemplateExecError",
-           "TemplateParseError", "go_format", "go_json"]
+__all__ = ["Context", "NilList", "NilMap", "Struct", "Template", "TemplateError",
+           "TemplateExecError", "TemplateParseError", "go_format", "go_json"]
 
 
 class Template:
     """A parsed template; ``missingkey_error`` makes missing map keys errors (as inspect)."""
 
     def __init__(self, text: str, missingkey_error: bool = False,
-                 funcs: Mapping[str, Func] | None = None) -> None:
+                 funcs: Mapping[str, Func] | None = None, name: str = "") -> None:
         self.text = text
+        self.name = name
         self.funcs = {**BUILTINS, **(funcs or {})}
         self.missingkey_error = missingkey_error
-        self.tree = parse(text, self.funcs)
+        try:
+            self.tree = parse(text, self.funcs)
+        except TemplateParseError as exc:
+            if name:
+                raise TemplateParseError(str(exc).replace("template: :",
+                                                          f"template: {name}:", 1)) from None
+            raise
 
     def execute(self, data: Any) -> str:
         """Render the template over ``data``."""
-        return Executor(self.text, self.funcs, self.missingkey_error).run(self.tree, data)
+        executor = Executor(self.text, self.funcs, self.missingkey_error, self.name)
+        return executor.run(self.tree, data)

@@ -30,7 +30,7 @@ from skiff.cli.format.gotemplate.nodes import (
     TextNode,
     VariableNode,
 )
-from skiff.cli.format.gotemplate.values import Context, go_format, truth, type_name
+from skiff.cli.format.gotemplate.values import Context, Struct, go_format, truth, type_name
 
 _NO_FINAL = object()
 
@@ -46,7 +46,9 @@ class _Continue(Exception):
 class Executor:
     """One execution: output buffer, variable stack, and the node being evaluated."""
 
-    def __init__(self, text: str, funcs: Mapping[str, Func], missingkey_error: bool) -> None:
+    def __init__(self, text: str, funcs: Mapping[str, Func], missingkey_error: bool,
+                 name: str = "") -> None:
+        self.name = name
         self.text = text
         self.funcs = funcs
         self.missingkey_error = missingkey_error
@@ -66,11 +68,12 @@ class Executor:
     def error(self, message: str) -> TemplateExecError:
         node = self.node
         if node is None:
-            return TemplateExecError(f'template: :1: executing "" {message}')
+            return TemplateExecError(f'template: {self.name}:1: executing "{self.name}" '
+                                     f'{message}')
         line = line_of(self.text, node.pos)
         col = node.pos - (self.text.rfind("\n", 0, node.pos) + 1)
-        return TemplateExecError(
-            f'template: :{line}:{col}: executing "" at <{node}>: {message}')
+        return TemplateExecError(f'template: {self.name}:{line}:{col}: executing '
+                                 f'"{self.name}" at <{node}>: {message}')
 
     # statements
     def walk_list(self, dot: Any, tree: ListNode) -> None:
@@ -246,6 +249,8 @@ class Executor:
             if has_args:
                 raise self.error(f"{name} has arguments but cannot be invoked as function")
             return attr
+        if isinstance(receiver, Struct) and receiver.type_name and name not in receiver:
+            raise self.error(f"can't evaluate field {name} in type {receiver.type_name}")
         if isinstance(receiver, Mapping):
             if has_args:
                 raise self.error(f"{name} is not a method but has arguments")

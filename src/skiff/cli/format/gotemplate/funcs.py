@@ -38,6 +38,8 @@ def _index(item: Any, *keys: Any) -> Any:
             if not isinstance(key, int) or isinstance(key, bool):
                 raise FuncError(f"cannot index slice/array with type {type_name(key)}")
             if not 0 <= key < len(item):
+                if isinstance(item, str):
+                    raise FuncError("reflect: string index out of range")
                 raise FuncError(f"index out of range: {key}")
             item = item[key] if not isinstance(item, str) else ord(item[key])
         else:

@@ -17,6 +17,7 @@ class Context:
     """
 
     type_name = "*formatter.Context"
+    json_escapes_html = True  # docker's contexts marshal through MarshalJSON, which escapes
 
     def template_field(self, name: str) -> Any:
         """The value (or bound method) of field ``name``; KeyError when there is none."""
@@ -36,9 +37,23 @@ class Context:
 
 
 class Struct(dict[str, Any]):
-    """A decoded JSON object that behaves like a Go struct (field order kept in json)."""
+    """A decoded JSON object that behaves like a Go struct (field order kept in json).
 
-    type_name = "struct"
+    With a ``type_name``, unknown fields are errors naming that type (a typed Go value);
+    without, they behave like a missing map key (docker inspect's raw fallback).
+    """
+
+    def __init__(self, *args: Any, type_name: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.type_name = type_name
+
+
+class NilList(list[Any]):
+    """A nil Go slice: prints ``[]``, encodes as ``null``."""
+
+
+class NilMap(dict[str, Any]):
+    """A nil Go map: prints ``map[]``, encodes as ``null``."""
 
 
 def type_name(value: Any) -> str:
@@ -55,7 +70,7 @@ def type_name(value: Any) -> str:
         return "string"
     if isinstance(value, list | tuple):
         return "[]interface {}"
-    if isinstance(value, Struct):
+    if isinstance(value, Struct) and value.type_name:
         return value.type_name
     if isinstance(value, Mapping):
         return "map[string]interface {}"
@@ -140,8 +155,11 @@ def go_format(value: Any) -> str:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, NilList | NilMap):
+        return None
     if isinstance(value, Context):
-        return _Escaped(_jsonable(value.template_json()))
+        encoded = _jsonable(value.template_json())
+        return _Escaped(encoded) if value.json_escapes_html else encoded
     if isinstance(value, Struct):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, Mapping):

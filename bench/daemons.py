@@ -1,0 +1,193 @@
+"""Start, find and stop the two engines under test: a fresh skiffd and the reference dockerd."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from unixhttp import Api
+
+REPO = Path(__file__).resolve().parent.parent
+LIB = Path("/var/lib/skiff-bench")
+RUN = Path("/run/skiff-bench")
+SKIFF_ROOT = LIB / "skiff"
+SKIFF_EXEC = RUN / "skiff"
+SKIFF_SOCK = RUN / "skiff.sock"
+SKIFF_PID = RUN / "skiffd.pid"
+DOCKER_SOCK = RUN / "docker.sock"
+DOCKERD_PID = RUN / "dockerd.pid"
+CONTAINERD_PID = RUN / "containerd.pid"
+SETUP_REFERENCE = REPO / "bench" / "setup-reference"
+BUSYBOX_TAR = REPO / "images" / "busybox.tar"
+
+_skiffd: subprocess.Popen[bytes] | None = None
+
+
+@dataclass
+class Engine:
+    """One engine under test: its name, socket and the pid files of its resident daemons."""
+
+    name: str
+    sock: Path
+    pidfiles: list[Path] = field(default_factory=list)
+
+    @property
+    def api(self) -> Api:
+        """An API client on this engine's socket."""
+        return Api(str(self.sock))
+
+    def daemon_pids(self) -> list[int]:
+        """Pids of the engine's resident daemons (skiffd; or dockerd and containerd)."""
+        return [pid for f in self.pidfiles if (pid := read_pid(f)) is not None]
+
+
+def read_pid(pidfile: Path) -> int | None:
+    """The pid in pidfile if that process is alive, else None."""
+    try:
+        pid = int(pidfile.read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def docker_cli() -> str:
+    """The docker CLI used for both engines (28.x in /usr/local/bin when present)."""
+    for candidate in ("/usr/local/bin/docker", shutil.which("docker")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise SystemExit("no docker CLI found")
+
+
+def wait_ping(api: Api, seconds: float) -> bool:
+    """Poll /_ping until it answers or seconds pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if api.ping():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def mounts_under(*prefixes: Path) -> list[str]:
+    """Mount points below any of prefixes, deepest first."""
+    found = []
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            point = line.split()[1].encode().decode("unicode_escape")
+            if any(point == str(p) or point.startswith(f"{p}/") for p in prefixes):
+                found.append(point)
+    return sorted(found, key=len, reverse=True)
+
+
+def unmount_under(*prefixes: Path) -> list[str]:
+    """Lazily unmount everything below prefixes; return what was unmounted."""
+    points = mounts_under(*prefixes)
+    for point in points:
+        subprocess.run(["umount", "-l", point], check=False, stderr=subprocess.DEVNULL)
+    return points
+
+
+def gone(pid: int) -> bool:
+    """True when pid has exited (a zombie counts as exited)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state == "Z"
+
+
+def stop_pid(pidfile: Path, seconds: float = 20.0) -> None:
+    """SIGTERM the process in pidfile and wait for it; SIGKILL it after seconds."""
+    pid = read_pid(pidfile)
+    if pid is None:
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if gone(pid):
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+
+
+def reset_skiff_root() -> None:
+    """Stop a skiffd left by --keep and wipe its roots so the run starts fresh."""
+    api = Api(str(SKIFF_SOCK))
+    if read_pid(SKIFF_PID) is not None and api.ping():
+        for c in api.json("GET", "/containers/json?all=1"):
+            api.call("DELETE", f"/containers/{c['Id']}?force=1&v=1")
+    stop_pid(SKIFF_PID)
+    unmount_under(SKIFF_ROOT, SKIFF_EXEC)
+    if mounts_under(SKIFF_ROOT, SKIFF_EXEC):
+        raise SystemExit(f"mounts remain under {SKIFF_ROOT}; not wiping it")
+    shutil.rmtree(SKIFF_ROOT, ignore_errors=True)
+    shutil.rmtree(SKIFF_EXEC, ignore_errors=True)
+
+
+def start_skiffd() -> Engine:
+    """Start a fresh skiffd on the bench roots and wait until it answers."""
+    reset_skiff_root()
+    RUN.mkdir(parents=True, exist_ok=True)
+    LIB.mkdir(parents=True, exist_ok=True)
+    skiffd = REPO / ".venv" / "bin" / "skiffd"
+    cmd = [str(skiffd), "--data-root", str(SKIFF_ROOT), "--exec-root", str(SKIFF_EXEC),
+           "-H", f"unix://{SKIFF_SOCK}", "--config-file", "/nonexistent",
+           "--pidfile", str(SKIFF_PID)]
+    global _skiffd
+    with open(LIB / "skiffd.log", "ab") as log:
+        _skiffd = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                         start_new_session=True)
+    engine = Engine("skiff", SKIFF_SOCK, [SKIFF_PID])
+    if not wait_ping(engine.api, 30):
+        raise SystemExit(f"skiffd did not answer on {SKIFF_SOCK}; see {LIB / 'skiffd.log'}")
+    return engine
+
+
+def stop_skiffd() -> None:
+    """Stop the bench skiffd, reap it and unmount what it left."""
+    stop_pid(SKIFF_PID)
+    if _skiffd is not None:
+        _skiffd.wait(timeout=30)
+    unmount_under(SKIFF_ROOT, SKIFF_EXEC)
+
+
+def reference_engine() -> Engine:
+    """The reference engine description (dockerd + containerd)."""
+    return Engine("dockerd", DOCKER_SOCK, [DOCKERD_PID, CONTAINERD_PID])
+
+
+def start_reference() -> Engine | None:
+    """Reuse or start the reference dockerd; None when docker.io is not installed."""
+    engine = reference_engine()
+    if engine.api.ping():
+        return engine
+    if not shutil.which("dockerd") or not shutil.which("containerd"):
+        return None
+    subprocess.run(["bash", str(SETUP_REFERENCE)], check=True, stdout=subprocess.DEVNULL)
+    return engine if wait_ping(engine.api, 30) else None
+
+
+def stop_reference() -> None:
+    """Stop the reference daemons (they belong to the bench: own roots and sockets)."""
+    if SETUP_REFERENCE.exists():
+        subprocess.run(["bash", str(SETUP_REFERENCE), "--stop"], check=False,
+                       stdout=subprocess.DEVNULL)
+
+
+def import_busybox(engine: Engine) -> None:
+    """Import the offline busybox rootfs as busybox:latest unless it is there."""
+    status, _ = engine.api.call("GET", "/images/busybox:latest/json")
+    if status == 200:
+        return
+    if not BUSYBOX_TAR.exists():
+        subprocess.run([str(REPO / "scripts" / "make-busybox-rootfs"), str(BUSYBOX_TAR)],
+                       check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([docker_cli(), "-H", f"unix://{engine.sock}", "import", "--change",
+                    'CMD ["sh"]', str(BUSYBOX_TAR), "busybox:latest"],
+                   check=True, stdout=subprocess.DEVNULL)

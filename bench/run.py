@@ -1,0 +1,186 @@
+"""Benchmark skiffd against the reference dockerd, side by side in one run.
+
+Usage (as root, from the repository): .venv/bin/python bench/run.py [--runs N] [--keep]
+Start the reference first with `bash bench/setup-reference`; without docker.io installed
+only skiff's absolute figures are printed. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import daemons
+import measure
+from daemons import Engine
+from report import Metric, Target, median, p90, table, write_json
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+T = TypeVar("T")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command line options."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=20, help="timed `docker run --rm` runs")
+    p.add_argument("--warmups", type=int, default=2, help="untimed runs first")
+    p.add_argument("--containers", type=int, default=100, help="containers for the list test")
+    p.add_argument("--requests", type=int, default=50, help="timed list requests")
+    p.add_argument("--log-mib", type=int, default=200, help="MiB the log writer prints")
+    p.add_argument("--log-reads", type=int, default=3, help="read-backs of the log (median)")
+    p.add_argument("--no-reference", action="store_true", help="benchmark skiffd alone")
+    p.add_argument("--keep", action="store_true", help="leave the daemons running")
+    p.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
+    return p.parse_args(argv)
+
+
+def per_engine(engines: list[Engine], fn: Callable[[Engine], T]) -> dict[str, T]:
+    """fn applied to each engine in turn, keyed by engine name."""
+    results = {}
+    for engine in engines:
+        print(f"  {engine.name} ...", flush=True)
+        results[engine.name] = fn(engine)
+    return results
+
+
+def pair(results: dict[str, Any], pick: Callable[[Any], float]) -> tuple[float, float | None]:
+    """(skiff, dockerd) figures picked out of per-engine results."""
+    ref = results.get("dockerd")
+    return pick(results["skiff"]), None if ref is None else pick(ref)
+
+
+def idle_memory(engines: list[Engine]) -> dict[str, float]:
+    """RSS (MiB) of each engine's resident daemons after warm-up operations."""
+    per_engine(engines, measure.warm_up)
+    time.sleep(2.0)
+    return {e.name: measure.total_rss_mib(e.daemon_pids()) for e in engines}
+
+
+def collect(engines: list[Engine], args: argparse.Namespace) -> tuple[list[Metric], dict[str, Any]]:
+    """Run every benchmark; return the table rows and the raw samples."""
+    print("idle memory", flush=True)
+    idle = idle_memory(engines)
+    print(f"docker run --rm x{args.runs} (interleaved)", flush=True)
+    runs = measure.run_latency(engines, args.runs, args.warmups)
+    print("monitor memory", flush=True)
+    monitors = per_engine(engines, measure.monitor_rss)
+    print(f"list {args.containers} containers x{args.requests}", flush=True)
+    lists = per_engine(engines, lambda e: measure.list_latency(e, args.containers, args.requests))
+    print(f"logs {args.log_mib} MiB", flush=True)
+    size = args.log_mib * measure.MIB
+    logs = per_engine(engines, lambda e: measure.log_throughput(e, size, args.log_reads))
+    after = {e.name: measure.total_rss_mib(e.daemon_pids()) for e in engines}
+    metrics = build_metrics(idle, runs, args.containers, monitors, lists, logs, after)
+    raw = {"run_rm_s": runs, "list_s": lists, "logs": logs, "idle_rss_mib": idle,
+           "rss_after_mib": after, "monitor": monitors}
+    return metrics, raw
+
+
+def median_ms(samples: list[float]) -> float:
+    """Median of second samples, in milliseconds."""
+    return median(samples) * 1000
+
+
+def build_metrics(idle: dict[str, float], runs: dict[str, list[float]], containers: int,
+                  monitors: dict[str, tuple[float, str]], lists: dict[str, list[float]],
+                  logs: dict[str, dict[str, Any]], after: dict[str, float]) -> list[Metric]:
+    """The table rows, with their targets."""
+    monitor_names = " vs ".join(name for _, name in monitors.values())
+    return [
+        Metric("run_rm_median", "docker run --rm true, median", "ms",
+               *pair(runs, median_ms), Target("ratio_max", 0.5)),
+        Metric("run_rm_p90", "docker run --rm true, p90", "ms",
+               *pair(runs, lambda s: p90(s) * 1000)),
+        Metric("list_median", f"GET /containers/json ({containers}), median", "ms",
+               *pair(lists, median_ms), Target("ratio_max", 1.0)),
+        Metric("log_write", "log write (start..wait)", "MiB/s",
+               *pair(logs, lambda r: r["write_mibps"]), Target("ratio_min", 4.0)),
+        Metric("log_cli", "docker logs > /dev/null", "MiB/s",
+               *pair(logs, lambda r: r["cli_mibps"]), Target("ratio_min", 2.0)),
+        Metric("log_raw", "GET /containers/{id}/logs", "MiB/s",
+               *pair(logs, lambda r: r["raw_mibps"]), Target("abs_min", 100.0)),
+        Metric("idle_rss", "idle daemon RSS", "MiB", *pair(idle, float),
+               Target("abs_max", 60.0), "dockerd column: dockerd + containerd"),
+        Metric("rss_after", "daemon RSS after all benchmarks", "MiB", *pair(after, float)),
+        Metric("monitor_rss", "per-container monitor RSS", "MiB",
+               *pair(monitors, lambda m: m[0]), note=monitor_names),
+    ]
+
+
+def start_engines(args: argparse.Namespace) -> list[Engine]:
+    """Start skiffd and (unless disabled or absent) the reference; import busybox in both."""
+    engines = [daemons.start_skiffd()]
+    if not args.no_reference:
+        ref = daemons.start_reference()
+        if ref is None:
+            print("reference dockerd not installed (bash bench/setup-reference): skipping it")
+        else:
+            engines.append(ref)
+    for engine in engines:
+        daemons.import_busybox(engine)
+    return engines
+
+
+def clean_up(engines: list[Engine], args: argparse.Namespace) -> None:
+    """Remove bench containers; stop the daemons unless --keep; report leftovers."""
+    for engine in engines:
+        try:
+            measure.remove_bench_containers(engine)
+        except Exception as e:  # keep cleaning the rest
+            print(f"warning: cleaning {engine.name} failed: {e}", file=sys.stderr)
+    if args.keep:
+        return
+    daemons.stop_skiffd()
+    if not args.no_reference:
+        daemons.stop_reference()
+    left = daemons.mounts_under(daemons.LIB, daemons.RUN)
+    if left:
+        print(f"warning: mounts left behind: {left}", file=sys.stderr)
+
+
+def versions(engines: list[Engine]) -> dict[str, str]:
+    """Server version of each engine."""
+    return {e.name: str(e.api.json("GET", "/version").get("Version")) for e in engines}
+
+
+def notes(metrics: list[Metric]) -> str:
+    """Footnotes of the rows that have one."""
+    return "\n".join(f"  {m.label}: {m.note}" for m in metrics if m.note)
+
+
+def context(engines: list[Engine], args: argparse.Namespace) -> dict[str, Any]:
+    """Run metadata for the JSON file."""
+    return {"versions": versions(engines),
+            "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "host": platform.node(), "kernel": platform.release(),
+            "engines": [e.name for e in engines], "network": "none",
+            "options": {k: str(v) for k, v in vars(args).items()}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks, print the table, write JSON; 1 if a target failed."""
+    args = parse_args(argv)
+    engines: list[Engine] = []
+    try:
+        engines = start_engines(args)
+        meta = context(engines, args)
+        print("engines: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
+        metrics, raw = collect(engines, args)
+    finally:
+        clean_up(engines, args)
+    print()
+    print(table(metrics))
+    print(notes(metrics))
+    write_json(args.output, metrics, {**meta, "samples": raw})
+    print(f"\nresults: {args.output}")
+    return 1 if any(m.verdict == "FAIL" for m in metrics) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
