@@ -85,6 +85,15 @@ UPDATE_BODY: dict[str, Spec] = {
 }
 
 
+EXEC_CONFIG: dict[str, Spec] = {
+    "AttachStdin": "bool", "AttachStdout": "bool", "AttachStderr": "bool",
+    "DetachKeys": "str", "Tty": "bool", "ConsoleSize": ("list", "int"), "Env": STRS,
+    "Cmd": STRSLICE, "Privileged": "bool", "User": "str", "WorkingDir": "str",
+}
+
+EXEC_START: dict[str, Spec] = {"Detach": "bool", "Tty": "bool", "ConsoleSize": ("list", "int")}
+
+
 def check(value: Any, spec: Spec, path: str, struct: str) -> None:
     """Raise InvalidParameter like Go's json decoder when ``value`` does not fit ``spec``."""
     if value is None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from skiff.drivers.runtime.execs import ExecRequest, ExecSession
 
 
 @dataclass
@@ -73,3 +77,10 @@ class Runtime(Protocol):
     def cleanup(self, container_id: str) -> None:
         """Remove the monitor's files once the container is deleted."""
         ...
+
+    def kill_monitor(self, container_id: str) -> None: ...
+
+    async def exec(self, request: ExecRequest,
+                   connect: Callable[[Path], Awaitable[Any]]) -> tuple[ExecSession, Any]: ...
+
+    def exec_bundle(self, container_id: str, exec_id: str) -> Path: ...

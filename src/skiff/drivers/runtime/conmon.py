@@ -14,10 +14,12 @@ import os
 import shutil
 import signal as signals
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from skiff.drivers.runtime.base import CreateRequest, ExitStatus, RuntimeError_
+from skiff.drivers.runtime.execs import ExecRequest, ExecSession, start_exec
 from skiff.store.layout import Layout, atomic_write
 
 CONMON = "conmon"
@@ -237,6 +239,14 @@ class ConmonRuntime:
         if pid is not None and self.monitor_alive(container_id):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signals.SIGKILL)
+
+    async def exec(self, request: ExecRequest,
+                   connect: Callable[[Path], Awaitable[Any]]) -> tuple[ExecSession, Any]:
+        """Start an exec session (see ``execs``); ``connect`` attaches before it runs."""
+        return await start_exec(self._conmon, self.path, self._root, request, connect)
+
+    def exec_bundle(self, container_id: str, exec_id: str) -> Path:
+        return self.bundle(container_id) / "exec" / exec_id[:32]
 
     def cleanup(self, container_id: str) -> None:
         shutil.rmtree(self.bundle(container_id), ignore_errors=True)

@@ -145,6 +145,12 @@ class ContainerService:
                  **container.labels, **extra}
         self._events.publish("container", action, container.id, attrs)
 
+    def runtime_of(self, container: Container) -> Runtime:
+        return self._runtime(container)
+
+    def bundle_of(self, container: Container) -> Path:
+        return self._layout.monitor_dir(container.id)
+
     def _runtime(self, container: Container) -> Runtime:
         runtime = self._runtimes.get(container.runtime)
         if runtime is None:
@@ -300,7 +306,7 @@ class ContainerService:
             try:
                 await runtime.start(container.id)
             except BaseException:
-                runtime.kill_monitor(container.id) if hasattr(runtime, "kill_monitor") else None
+                runtime.kill_monitor(container.id)
                 await runtime.delete(container.id, force=True)
                 await self._logs.stop(container.id, discard_journal=True)
                 raise
@@ -443,8 +449,7 @@ class ContainerService:
     async def _force_exit(self, container: Container) -> None:
         """The monitor did not report an exit: reap the runtime state ourselves."""
         runtime = self._runtime(container)
-        if hasattr(runtime, "kill_monitor"):
-            runtime.kill_monitor(container.id)
+        runtime.kill_monitor(container.id)
         async with container.lock:
             await self._logs.stop(container.id, discard_journal=True)
             await runtime.delete(container.id, force=True)

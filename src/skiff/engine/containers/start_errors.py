@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 _NOT_FOUND_CRUN = re.compile(r"executable file `([^`]*)` not found in \$PATH")
-_NOT_FOUND_RUNC = re.compile(r'exec: "([^"]*)": executable file not found in \$PATH')
+_NOT_FOUND_RUNC = re.compile(r'exec: \\?"([^"\\]*)\\?": executable file not found in \$PATH')
 
 
 def docker_start_error(message: str) -> tuple[str, int]:
     """Docker's wording for start failures, and the exit code docker run derives from it."""
+    message = " ".join(message.split())
     match = _NOT_FOUND_CRUN.search(message) or _NOT_FOUND_RUNC.search(message)
     if match:
         return (f"failed to create task for container: OCI runtime create failed: unable to "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
@@ -14,7 +13,7 @@ from skiff.api import filters as flt
 from skiff.api import schema, stdcopy
 from skiff.api.timefmt import parse_timestamp_ns, rfc3339fixed
 from skiff.errdefs import InvalidParameter
-from skiff.server import hijack
+from skiff.server import hijack, streams
 from skiff.server.app import Routes, json_response, query_bool, query_int
 
 LIST_FILTERS = ("ancestor", "before", "expose", "exited", "health", "id", "isolation",
@@ -99,26 +98,6 @@ class ContainersBackend(Protocol):
     def log_reader(self, ref: str) -> Any: ...
 
     def logs(self, ref: str, config: Any) -> AsyncIterator[list[Any]]: ...
-
-
-def _detach_sequence(keys: str | None) -> bytes:
-    """``ctrl-p,ctrl-q`` (Docker's default) into bytes; empty string disables detaching."""
-    if keys is None:
-        keys = "ctrl-p,ctrl-q"
-    result = bytearray()
-    for key in filter(None, keys.split(",")):
-        key = key.strip()
-        if key.startswith("ctrl-") and len(key) == 6:
-            char = key[5]
-            if char.isalpha():
-                result.append(ord(char.lower()) - ord("a") + 1)
-            else:
-                result.append({"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}[char])
-        elif len(key) == 1:
-            result.append(ord(key))
-        else:
-            raise InvalidParameter(f"Invalid detach keys ({keys}) provided")
-    return bytes(result)
 
 
 def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> None:
@@ -276,7 +255,7 @@ def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> No
                 "stderr": query_bool(request, "stderr")}
         stream_live = query_bool(request, "stream")
         replay = query_bool(request, "logs")
-        detach = _detach_sequence(request.query.get("detachKeys"))
+        detach = streams.detach_sequence(request.query.get("detachKeys"))
         if replay:
             containers.log_reader(ref)
         response, client = await hijack.upgrade(request, hijack.RAW if tty else
@@ -303,7 +282,7 @@ def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> No
             monitor = attaching.result()
             if monitor is None:
                 return response
-            await _pump(client, monitor, want, encode, detach if tty or detach else b"")
+            await streams.pump(client, monitor, want, encode, detach if tty or detach else b"")
         finally:
             client.close()
         return response
@@ -328,42 +307,3 @@ def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> No
     routes.add("POST", "/containers/{id}/attach", attach)
     routes.add("POST", "/containers/{id}/wait", wait)
     routes.add("DELETE", "/containers/{id}", remove)
-
-
-async def _pump(client: hijack.Hijacked, monitor: Any, want: dict[str, bool],
-                encode: Any, detach: bytes) -> None:
-    """Copy container output to the client and client input to the container."""
-
-    async def output() -> None:
-        while (message := await monitor.read()) is not None:
-            stream, data = message
-            if want.get(stream) and not await client.write(encode(stream, data)):
-                return
-
-    async def input_() -> None:
-        window = b""
-        while True:
-            data = await client.read()
-            if data is None:
-                return
-            if data == b"":
-                monitor.close_stdin()
-                await asyncio.Event().wait()  # keep the output side going
-            if not want["stdin"]:
-                continue
-            if detach:
-                window = (window + data)[-len(detach):]
-                if detach in window or detach in data:
-                    return
-            await monitor.write(data)
-
-    out_task = asyncio.ensure_future(output())
-    in_task = asyncio.ensure_future(input_())
-    try:
-        await asyncio.wait({out_task, in_task}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (out_task, in_task):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, OSError):
-                await task
-        monitor.close()
