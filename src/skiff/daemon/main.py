@@ -28,6 +28,7 @@ from skiff.drivers.runtime.exits import ExitWatcher
 from skiff.drivers.snapshot.overlay import OverlaySnapshotter
 from skiff.engine.containers import seccomp
 from skiff.engine.containers.execs import ExecService
+from skiff.engine.containers.files import FileService
 from skiff.engine.containers.service import ContainerService, DaemonDefaults
 from skiff.engine.events import EventService
 from skiff.engine.images.service import ImageService
@@ -35,6 +36,7 @@ from skiff.engine.images.store import ImageStore
 from skiff.engine.system import SystemService
 from skiff.errdefs import SkiffError
 from skiff.server import app as server_app
+from skiff.server.routers import archive as archive_router
 from skiff.server.routers import containers as containers_router
 from skiff.server.routers import execs as execs_router
 from skiff.server.routers import images as images_router
@@ -144,6 +146,7 @@ async def build(config: DaemonConfig) -> Daemon:
     images_router.setup(routes, images)
     containers_router.setup(routes, containers, ReadConfig)
     execs_router.setup(routes, ExecService(containers, events))
+    archive_router.setup(routes, FileService(containers))
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     for host in config.hosts:

@@ -148,6 +148,8 @@ class ExecService:
         try:
             session, stream = await runtime.exec(request, MonitorStream.connect)
         except RuntimeError_ as exc:
+            if runtime.exit_status(container.id) is not None:
+                raise Conflict(f"container {container.id} is not running") from None
             message, code = start_errors.docker_start_error(str(exc))
             instance.exit_code = code if code in (126, 127) else 126
             raise System(message.replace("failed to create task for container: OCI runtime "

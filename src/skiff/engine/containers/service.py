@@ -707,12 +707,21 @@ class ContainerService:
         self._event(container, "update")
         return []
 
+    async def mount_rootfs(self, container: Container) -> Path:
+        """The container's root filesystem, mounted (already so while it runs)."""
+        image = self._images.store.images.get(container.image_id)
+        return await asyncio.to_thread(self._snapshots.mount, container.id,
+                                       image.chain_ids if image else [])
+
+    async def release_rootfs(self, container: Container) -> None:
+        """Unmount what ``mount_rootfs`` mounted, unless the container runs."""
+        if not container.state.Running:
+            await asyncio.to_thread(self._snapshots.unmount, container.id)
+
     async def export(self, ref: str) -> AsyncIterator[bytes]:
         """The container's filesystem as a tar stream."""
         container = self.get(ref)
-        image = self._images.store.images.get(container.image_id)
-        rootfs = await asyncio.to_thread(self._snapshots.mount, container.id,
-                                         image.chain_ids if image else [])
+        rootfs = await self.mount_rootfs(container)
         entries = sorted(os.listdir(rootfs))
         proc = await asyncio.create_subprocess_exec(
             "tar", "--numeric-owner", "--xattrs", "-C", str(rootfs), "-cf", "-", "--",
@@ -727,8 +736,7 @@ class ContainerService:
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
-            if not container.state.Running:
-                await asyncio.to_thread(self._snapshots.unmount, container.id)
+            await self.release_rootfs(container)
         self._event(container, "export")
 
     async def prune(self, filters: flt.Filters) -> dict[str, Any]:

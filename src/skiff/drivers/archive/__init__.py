@@ -1,0 +1,1 @@
+"""Copying files in and out of a container's filesystem (``docker cp``)."""
