@@ -152,6 +152,7 @@ async def build(config: DaemonConfig) -> Daemon:
     for host in config.hosts:
         await _listen(runner, host, config)
     events.publish("daemon", "start", daemon_id(layout), {"name": os.uname().nodename})
+    await containers.start_by_policy()
     return Daemon(config, db, containers, exits, runner)
 
 

@@ -40,6 +40,7 @@ class State:
 
     def to_api(self) -> dict[str, Any]:
         data: dict[str, Any] = asdict(self)
+        data["Running"] = self.Running or self.Restarting  # as dockerd reports it
         data["StartedAt"] = rfc3339nano(self.StartedAt)
         data["FinishedAt"] = rfc3339nano(self.FinishedAt)
         return data

@@ -33,6 +33,7 @@ from skiff.engine.containers import (
     filtering,
     logs,
     names,
+    restart,
     spec,
     start_errors,
     users,
@@ -41,6 +42,7 @@ from skiff.engine.containers import (
 from skiff.engine.containers.attach import MonitorStream
 from skiff.engine.containers.model import (
     DEAD,
+    EXITED,
     PAUSED,
     REMOVING,
     RESTARTING,
@@ -99,6 +101,9 @@ class ContainerService:
         self._exit_codes: dict[str, asyncio.Future[int]] = {}
         self._swap = cgroups.swap_limit_supported()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._restarts: dict[str, asyncio.Task[None]] = {}
+        self._closing = False
+        self._backoff: dict[str, restart.Backoff] = {}
         images.set_users(self.users_of_image)
 
     # --- lookup -----------------------------------------------------------------------------
@@ -370,19 +375,64 @@ class ContainerService:
         if container is None:
             return
         async with container.lock:
-            await self._finish_exit(container)
+            ran_for = (now_ns() - container.state.StartedAt) / 1e9
+            if not await self._finish_exit(container):
+                return
+            if not self._closing and restart.after_exit(
+                    container.host_config, container.state.ExitCode, container.restart_count,
+                    container.manually_stopped):
+                self._schedule_restart(container, ran_for)
+                return
         if container.host_config.get("AutoRemove") and container.id in self._containers:
             try:
                 await self.remove(container.id, force=True, volumes=True)
             except SkiffError as exc:
                 log.warning("auto-remove of %s failed: %s", container.id[:12], exc)
 
-    async def _finish_exit(self, container: Container) -> None:
+    def _schedule_restart(self, container: Container, ran_for: float) -> None:
+        """Enter ``restarting`` and start again after the backoff delay (lock held)."""
+        backoff = self._backoff.setdefault(container.id, restart.Backoff())
+        delay = backoff.next(ran_for)
+        container.state.Restarting = True
+        container.state.Status = RESTARTING
+        self._save(container)
+
+        async def again() -> None:
+            await asyncio.sleep(delay)
+            async with container.lock:
+                if not container.state.Restarting or container.id not in self._containers:
+                    return
+                container.restart_count += 1
+                try:
+                    await self._start_locked(container)
+                except SkiffError as exc:
+                    log.warning("restart of %s failed: %s", container.id[:12], exc)
+                    container.state.Restarting = False
+                    container.state.Status = EXITED
+                    self._save(container)
+
+        task = asyncio.get_running_loop().create_task(again())
+        self._restarts[container.id] = task
+        task.add_done_callback(lambda _: self._restarts.pop(container.id, None))
+
+    def _cancel_restart(self, container: Container) -> bool:
+        """Stop a pending restart; True if there was one."""
+        task = self._restarts.pop(container.id, None)
+        if task is not None:
+            task.cancel()
+        if container.state.Restarting:
+            container.state.Restarting = False
+            container.state.Status = EXITED
+            self._save(container)
+            return True
+        return task is not None
+
+    async def _finish_exit(self, container: Container) -> bool:
         """Record the exit of a container whose monitor reported one (lock held)."""
         runtime = self._runtime(container)
         status = runtime.exit_status(container.id)
         if status is None or (not container.state.Running and container.state.Status != PAUSED):
-            return
+            return False
         await self._logs.stop(container.id, discard_journal=True)
         await runtime.delete(container.id, force=True)
         await asyncio.to_thread(self._snapshots.unmount, container.id)
@@ -397,6 +447,7 @@ class ContainerService:
         future = self._exit_codes.pop(container.id, None)
         if future is not None and not future.done():
             future.set_result(code)
+        return True
 
     def _next_exit(self, container: Container) -> asyncio.Future[int]:
         future = self._exit_codes.get(container.id)
@@ -408,6 +459,10 @@ class ContainerService:
     # --- stop, kill, restart ----------------------------------------------------------------
     async def stop(self, ref: str, signal: str | None = None, timeout: int | None = None) -> None:
         container = self.get(ref)
+        if self._cancel_restart(container):
+            container.manually_stopped = True
+            self._save(container)
+            return
         if not container.state.Running:
             raise NotModified("container already stopped")
         container.manually_stopped = True
@@ -476,6 +531,9 @@ class ContainerService:
     async def kill(self, ref: str, signal: str | None = None) -> None:
         container = self.get(ref)
         sig = spec.parse_signal(signal, signals.SIGKILL)
+        if container.state.Restarting:
+            raise Conflict(f"Cannot kill container: {ref}: Container {container.id} is "
+                           f"restarting, wait until the container is running")
         if not container.state.Running:
             raise Conflict(f"Cannot kill container: {ref}: Container {container.id} is not "
                            f"running")
@@ -559,6 +617,11 @@ class ContainerService:
                            f"running: stop the container before removing or force remove")
         if container.state.Status == REMOVING:
             raise Conflict(f"removal of container {container.id} is already in progress")
+        if container.state.Restarting and not force:
+            raise Conflict(f"cannot remove container \"/{container.name}\": container is "
+                           f"restarting: stop the container before removing or force remove")
+        self._cancel_restart(container)
+        self._backoff.pop(container.id, None)
         if container.state.Running:
             container.manually_stopped = True
             await self._stop(container, "SIGKILL", 0)
@@ -813,8 +876,12 @@ class ContainerService:
 
     # --- daemon start and stop --------------------------------------------------------------
     async def restore(self) -> None:
-        """Re-attach to containers that kept running while skiffd was down."""
+        """Re-attach to containers that kept running while skiffd was down; apply policies."""
         for container in list(self._containers.values()):
+            if container.state.Restarting:
+                container.state.Restarting = False
+                container.state.Status = EXITED
+                self._save(container)
             if container.state.Status == REMOVING:
                 container.state.Status = DEAD
                 container.state.Dead = True
@@ -836,8 +903,7 @@ class ContainerService:
                                           Path(container.log_path or directory / "unused.log"))
                 self._logs.start(container.id, directory, driver,
                                  lambda: None)
-                async with container.lock:
-                    await self._finish_exit(container)
+                await self._handle_exit(container.id)
                 continue
             log_config = container.host_config.get("LogConfig") or {}
             driver = logs.open_driver(log_config.get("Type") or "json-file",
@@ -846,11 +912,29 @@ class ContainerService:
             self._logs.start(container.id, directory, driver,
                              functools.partial(runtime.reopen_journal, container.id))
 
+    async def start_by_policy(self) -> None:
+        """Start stopped containers whose restart policy asks for it when skiffd starts."""
+        for container in list(self._containers.values()):
+            if (container.state.Status == EXITED and container.has_been_started
+                    and restart.at_daemon_start(container.host_config,
+                                                container.manually_stopped)):
+                try:
+                    async with container.lock:
+                        await self._start_locked(container)
+                except SkiffError as exc:
+                    log.warning("could not start %s: %s", container.id[:12], exc)
+
     async def shutdown(self, live_restore: bool) -> None:
+        """Stop copying logs; without live restore, stop every container first."""
+        self._closing = True
+        for task in list(self._restarts.values()):
+            task.cancel()
         if not live_restore:
             running = [c for c in self._containers.values() if c.state.Running]
             await asyncio.gather(*(self._stop(c, None, None) for c in running),
                                  return_exceptions=True)
+            if self._tasks:  # let exit handling finish so states are saved
+                await asyncio.wait(list(self._tasks), timeout=10)
         await self._logs.close()
         for task in list(self._tasks):
             task.cancel()
