@@ -29,6 +29,7 @@ from skiff.drivers.snapshot.overlay import OverlaySnapshotter
 from skiff.engine.containers import seccomp
 from skiff.engine.containers.execs import ExecService
 from skiff.engine.containers.files import FileService
+from skiff.engine.containers.health import HealthService
 from skiff.engine.containers.service import ContainerService, DaemonDefaults
 from skiff.engine.events import EventService
 from skiff.engine.images.service import ImageService
@@ -135,6 +136,8 @@ async def build(config: DaemonConfig) -> Daemon:
         seccomp_profile=seccomp.load_default())
     containers = ContainerService(layout, db, events, images, snapshots, runtimes, defaults)
     containers.load()
+    execs = ExecService(containers, events)
+    HealthService(containers, execs, events)
     exits = ExitWatcher(layout.exits_dir, containers.on_exit)
     exits.start()
     await containers.restore()
@@ -145,7 +148,7 @@ async def build(config: DaemonConfig) -> Daemon:
     system_router.setup(routes, system, events)
     images_router.setup(routes, images)
     containers_router.setup(routes, containers, ReadConfig)
-    execs_router.setup(routes, ExecService(containers, events))
+    execs_router.setup(routes, execs)
     archive_router.setup(routes, FileService(containers))
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()

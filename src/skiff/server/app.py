@@ -55,7 +55,11 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException:
         raise
     except (ConnectionResetError, BrokenPipeError):
-        raise
+        # the client went away mid-response: nothing left to tell it
+        log.debug("%s %s: client disconnected", request.method, request.path)
+        response = web.Response(status=499)
+        response.force_close()
+        return response
     except Exception as exc:  # the last line of defence: keep serving
         log.exception("%s %s failed", request.method, request.path)
         response = error_response(str(exc) or type(exc).__name__, 500)

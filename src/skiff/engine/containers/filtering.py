@@ -17,6 +17,9 @@ def validate(filters: flt.Filters) -> None:
     for value in filters.get("status", []):
         if value not in STATUSES:
             raise InvalidParameter(f"invalid filter 'status={value}'")
+    for value in filters.get("health", []):
+        if value not in ("starting", "healthy", "unhealthy", "none"):
+            raise InvalidParameter(f"Unrecognised filter value for health: {value}")
     for value in filters.get("exited", []):
         if not value.lstrip("-").isdigit():
             raise InvalidParameter(f"invalid filter 'exited={value}'")
@@ -57,8 +60,10 @@ def matches(container: Container, filters: flt.Filters, get: Callable[[str], Con
                     return False
                 if key == "since" and container.created_ns <= pivot.created_ns:
                     return False
-        if key == "health" and "none" not in values:
-            return False
+        if key == "health":
+            status = (container.state.Health or {}).get("Status", "none")
+            if status not in values:
+                return False
         if key in ("network", "publish", "expose", "volume") and values:
             return False
     return True

@@ -27,6 +27,7 @@ class State:
     Error: str = ""
     StartedAt: int = 0
     FinishedAt: int = 0
+    Health: dict[str, Any] | None = None
 
     def set_running(self, pid: int, now: int) -> None:
         self.Status, self.Running, self.Paused, self.Restarting = RUNNING, True, False, False
@@ -43,6 +44,8 @@ class State:
         data["Running"] = self.Running or self.Restarting  # as dockerd reports it
         data["StartedAt"] = rfc3339nano(self.StartedAt)
         data["FinishedAt"] = rfc3339nano(self.FinishedAt)
+        if self.Health is None:
+            del data["Health"]
         return data
 
 

@@ -18,7 +18,7 @@ import signal as signals
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from skiff.api import filters as flt
 from skiff.api.timefmt import now_ns, parse_timestamp_ns
@@ -68,6 +68,14 @@ log = logging.getLogger(__name__)
 DEFAULT_STOP_TIMEOUT = 10
 
 
+class LifecycleObserver(Protocol):
+    """Told when a container starts and when it stops (healthchecks, stats …)."""
+
+    def started(self, container: Container) -> None: ...
+
+    def stopped(self, container: Container) -> None: ...
+
+
 @dataclass
 class DaemonDefaults:
     """Daemon-wide settings that shape new containers."""
@@ -103,6 +111,7 @@ class ContainerService:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._restarts: dict[str, asyncio.Task[None]] = {}
         self._closing = False
+        self.observers: list[LifecycleObserver] = []
         self._backoff: dict[str, restart.Backoff] = {}
         images.set_users(self.users_of_image)
 
@@ -141,6 +150,10 @@ class ContainerService:
     def users_of_image(self, image_id: str) -> list[tuple[str, bool]]:
         return [(c.id, c.state.Running) for c in self._containers.values()
                 if c.image_id == image_id]
+
+    def save(self, container: Container) -> None:
+        """Write a container's record through to the store."""
+        self._save(container)
 
     def _save(self, container: Container) -> None:
         self._db.put_container(container.id, container.name, container.to_row())
@@ -342,6 +355,8 @@ class ContainerService:
         container.manually_stopped = False
         self._save(container)
         self._event(container, "start")
+        for observer in self.observers:
+            observer.started(container)
         # the container may have exited before we marked it running
         if runtime.exit_status(container.id) is not None:
             self._spawn(self._handle_exit(container.id))
@@ -443,6 +458,8 @@ class ContainerService:
         container.state.set_exited(code, status.oom_killed, now_ns())
         self._save(container)
         self._event(container, "die", exitCode=str(code))
+        for observer in self.observers:
+            observer.stopped(container)
         container.exited.set()
         future = self._exit_codes.pop(container.id, None)
         if future is not None and not future.done():
@@ -513,6 +530,8 @@ class ContainerService:
             container.state.set_exited(137, False, now_ns())
             self._save(container)
             self._event(container, "die", exitCode="137")
+            for observer in self.observers:
+                observer.stopped(container)
             container.exited.set()
             future = self._exit_codes.pop(container.id, None)
             if future is not None and not future.done():
@@ -911,6 +930,8 @@ class ContainerService:
                                       Path(container.log_path or directory / "unused.log"))
             self._logs.start(container.id, directory, driver,
                              functools.partial(runtime.reopen_journal, container.id))
+            for observer in self.observers:
+                observer.started(container)
 
     async def start_by_policy(self) -> None:
         """Start stopped containers whose restart policy asks for it when skiffd starts."""

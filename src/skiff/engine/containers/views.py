@@ -20,6 +20,7 @@ from skiff.engine.containers.model import (
 
 def human_duration(seconds: float) -> str:
     """Docker's go-units HumanDuration."""
+    seconds = int(seconds)
     if seconds < 1:
         return "Less than a second"
     if seconds == 1:
@@ -50,7 +51,12 @@ def status_text(container: Container, now: float | None = None) -> str:
     state = container.state
     if state.Status == RUNNING or state.Status == PAUSED:
         text = "Up " + human_duration(now - state.StartedAt / 1e9)
-        return text + " (Paused)" if state.Paused else text
+        if state.Paused:
+            return text + " (Paused)"
+        health = (state.Health or {}).get("Status")
+        if health == "starting":
+            return text + " (health: starting)"
+        return text + f" ({health})" if health else text
     if state.Status == RESTARTING:
         return (f"Restarting ({state.ExitCode}) "
                 f"{human_duration(now - state.FinishedAt / 1e9)} ago")
