@@ -123,6 +123,10 @@ def test_live_restore_keeps_containers_and_logs(private_root: Path) -> None:
         numbers = _lines(cli("logs", "ticker").stdout)
         assert numbers == list(range(1, len(numbers) + 1))
         assert len(numbers) > 50
+        assert cli("exec", "sleeper", "echo", "inside").stdout == "inside\n"
+        cli("pause", "sleeper")
+        assert cli("inspect", "-f", "{{.State.Status}}", "sleeper").stdout.strip() == "paused"
+        cli("unpause", "sleeper")
         waiter = subprocess.Popen([DOCKER, "-H", second.host, "wait", "sleeper"],
                                   stdout=subprocess.PIPE, text=True)
         cli("kill", "sleeper")

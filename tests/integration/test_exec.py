@@ -113,3 +113,18 @@ def test_exec_leaves_no_monitor(docker: DockerCLI, running: str) -> None:
     monitors = subprocess.run(["pgrep", "-fc", f"conmon.*-c {cid}"], capture_output=True,
                               text=True).stdout.strip()
     assert monitors == "1"
+
+
+def test_init_reaps_zombies_and_forwards_signals(docker: DockerCLI, name: str) -> None:
+    # the shell's child orphans a grandchild that exits at once: only a real init reaps it
+    docker("run", "-d", "--init", "--name", name, "busybox", "sh", "-c",
+           "trap 'exit 42' TERM; (sh -c 'sleep 0.1 &' ); while true; do sleep 0.1; done")
+    try:
+        time.sleep(1.0)
+        ps = docker("exec", name, "ps", "-o", "pid,stat,comm").stdout
+        assert "docker-init" in ps.splitlines()[1]
+        assert not [line for line in ps.splitlines() if " Z " in f" {line} "]
+        docker("stop", "-t", "5", name)
+        assert docker("inspect", "-f", "{{.State.ExitCode}}", name).stdout.strip() == "42"
+    finally:
+        docker("rm", "-f", name, check=False)
