@@ -24,9 +24,13 @@ def test_capability_numbers_follow_the_kernel() -> None:
     assert len(caps.DEFAULT) == 14
 
 
-def test_host_caps_matches_the_kernel() -> None:
+def test_host_caps_are_the_daemons_bounding_set() -> None:
     last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
-    assert caps.host_caps() == caps.ALL[: last + 1]
+    status = Path("/proc/self/status").read_text()
+    bounding = int(next(line for line in status.splitlines()
+                        if line.startswith("CapBnd:")).split()[1], 16)
+    expected = tuple(c for bit, c in enumerate(caps.ALL[: last + 1]) if bounding >> bit & 1)
+    assert caps.host_caps() == expected
 
 
 class _FakePath:
