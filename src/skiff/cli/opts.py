@@ -172,8 +172,7 @@ def mount(value: str) -> dict[str, Any]:
         elif key in ("target", "dst", "destination"):
             spec["Target"] = val
         elif key in ("readonly", "ro"):
-            spec["ReadOnly"] = _truthy("--mount", value, key) if not sep else \
-                _truthy("--mount", val, key)
+            spec["ReadOnly"] = _truthy("--mount", val, key) if sep else True
         elif key == "consistency":
             spec["Consistency"] = val
         elif key == "bind-propagation":
@@ -289,8 +288,22 @@ def security_opts(values: Iterable[str]) -> list[str]:
     return out
 
 
-_PORT = re.compile(r"^(?:(?:\[?([0-9a-fA-F.:]*)\]?):)??(?:(\d*(?:-\d+)?):)?(\d+(?:-\d+)?)"
-                   r"(?:/(tcp|udp|sctp))?$")
+_PORT_NUMBERS = re.compile(r"^\d+(-\d+)?$")
+
+
+def _split_port(item: str) -> tuple[str, str, str, str]:
+    """``[ip:][hostPort:]containerPort[/proto]`` -> (ip, host ports, container ports, proto)."""
+    spec, _, proto = item.partition("/")
+    if proto not in ("", "tcp", "udp", "sctp"):
+        raise InvalidFlag("--publish", item, f"invalid proto: {proto}")
+    rest, _, container = spec.rpartition(":")
+    ip, host = "", rest
+    if ":" in rest:
+        ip, _, host = rest.rpartition(":")
+    ip = ip.strip("[]")
+    if not _PORT_NUMBERS.match(container) or (host and not _PORT_NUMBERS.match(host)):
+        raise InvalidFlag("--publish", item, f"invalid port format: {item}")
+    return ip, host, container, proto or "tcp"
 
 
 def _span(text: str) -> list[int]:
@@ -306,11 +319,7 @@ def ports(values: Iterable[str]) -> tuple[dict[str, dict[str, Any]], Bindings]:
     exposed: dict[str, dict[str, Any]] = {}
     bindings: Bindings = {}
     for item in values:
-        match = _PORT.match(item)
-        if not match:
-            raise InvalidFlag("--publish", item, f"invalid port format: {item}")
-        ip, host, container, proto = match.groups()
-        proto = proto or "tcp"
+        ip, host, container, proto = _split_port(item)
         container_ports = _span(container)
         host_ports = _span(host) if host else []
         if host_ports and len(host_ports) not in (1, len(container_ports)):

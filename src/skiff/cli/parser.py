@@ -50,6 +50,9 @@ class CommandParser(argparse.ArgumentParser):
             kept.append(arg)
         parsed, extras = super().parse_known_args(kept, namespace)
         if extras and self._subparsers is None:
+            if not extras[0].startswith("-"):
+                raise UsageError(self.prog, self.usage_line,
+                                 f"'{self.prog}' accepts no arguments", code=1, prefixed=True)
             self.error("unrecognized arguments: " + " ".join(extras))
         for dest, flag in forced.items():
             setattr(parsed, dest, flag)
@@ -58,7 +61,8 @@ class CommandParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         text = _translate(message, self)
         if text.startswith("unknown command:"):
-            raise UsageError(self.prog, "", text, code=1, prefixed=True)
+            usage = self.prog if " " in self.prog else ""  # groups show their name
+            raise UsageError(self.prog, usage, text, code=1, prefixed=True)
         raise UsageError(self.prog, self.usage_line, text)
 
 

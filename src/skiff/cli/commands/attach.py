@@ -7,8 +7,8 @@ import sys
 
 from skiff.cli.attach import Pump
 from skiff.cli.commands.common import Subparsers, command
-from skiff.cli.commands.run import detach_keys, resize_tty, signal_proxy, tty_session
 from skiff.cli.errors import StatusError
+from skiff.cli.interactive import detach_keys, resize_tty, signal_proxy, tty_session
 from skiff.cli.parser import check_args
 from skiff.cli.session import Session
 

@@ -28,23 +28,19 @@ def _image(client: Client, ref: str, size: bool) -> bytes:
     return client.images.inspect_raw(ref)
 
 
-KINDS: dict[str, tuple[Getter, str]] = {
-    "container": (_container, "No such container"),
-    "image": (_image, "No such image"),
-}
+KINDS: dict[str, Getter] = {"container": _container, "image": _image}
 
 
 def _find(client: Client, ref: str, kind: str | None, size: bool) -> bytes:
     kinds = [kind] if kind else list(KINDS)
     for name in kinds:
-        getter, _ = KINDS[name]
         try:
-            return getter(client, ref, size)
+            return KINDS[name](client, ref, size)
         except APIError as exc:
             if not exc.not_found:
                 raise
-    if kind:
-        raise StatusError(1, f"Error response from daemon: {KINDS[kind][1]}: {ref}")
+            if kind:
+                raise StatusError(1, str(exc)) from None
     raise StatusError(1, f"Error: No such object: {ref}")
 
 

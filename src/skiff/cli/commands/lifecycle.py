@@ -16,9 +16,9 @@ from skiff.cli.commands.common import (
     filters_from,
     for_each,
 )
-from skiff.cli.commands.run import detach_keys, tty_session
 from skiff.cli.errors import StatusError, UsageError
 from skiff.cli.format.units import human_size
+from skiff.cli.interactive import detach_keys, tty_session
 from skiff.cli.parser import check_args
 from skiff.cli.session import Session
 from skiff.client import APIError

@@ -5,21 +5,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import sys
-from collections.abc import Callable, Iterator
-from types import FrameType
+from collections.abc import Callable
 
 from skiff.cli import containerspec, opts, reference, terminal
-from skiff.cli.attach import DEFAULT_DETACH_KEYS, Pump
+from skiff.cli.attach import Pump
 from skiff.cli.commands.common import Subparsers, command
 from skiff.cli.commands.pull import pull
 from skiff.cli.errors import StatusError, UsageError
+from skiff.cli.interactive import detach_keys, resize_tty, signal_proxy, tty_session
 from skiff.cli.session import Session
-from skiff.client import APIError, Client, ClientError
+from skiff.client import APIError, ClientError
 from skiff.client.errors import StreamError
-
-PROXIED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
 
 
 def start_error_status(message: str) -> int:
@@ -101,58 +98,6 @@ def create(session: Session, args: argparse.Namespace) -> int:
     # docker create reports the bare error with status 1 (run: "docker: ...", 125)
     session.print(create_container(session, args, spec, lambda m: StatusError(1, m)))
     return 0
-
-
-@contextlib.contextmanager
-def signal_proxy(client: Client, container_id: str, enabled: bool) -> Iterator[None]:
-    """Forward the signals we receive to the container (docker's --sig-proxy)."""
-    if not enabled:
-        yield
-        return
-
-    def forward(signum: int, frame: FrameType | None) -> None:
-        with contextlib.suppress(ClientError):
-            client.containers.kill(container_id, signal.Signals(signum).name)
-
-    previous = {}
-    for name in PROXIED_SIGNALS:
-        sig = getattr(signal, name)
-        previous[sig] = signal.signal(sig, forward)
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def resize_tty(client: Client, container_id: str) -> None:
-    size = terminal.size(sys.stdout.fileno())
-    if size:
-        with contextlib.suppress(ClientError):
-            client.containers.resize(container_id, size[0], size[1])
-
-
-@contextlib.contextmanager
-def tty_session(client: Client, container_id: str, tty: bool, raw: bool) -> Iterator[None]:
-    """Raw local terminal and window-size forwarding for a TTY container."""
-    if not tty:
-        yield
-        return
-    stdin_fd = sys.stdin.fileno()
-    with contextlib.ExitStack() as stack:
-        if raw and terminal.is_terminal(stdin_fd):
-            stack.enter_context(terminal.raw_mode(stdin_fd))
-        if terminal.is_terminal(sys.stdout.fileno()):
-            stack.enter_context(terminal.on_resize(lambda: resize_tty(client, container_id)))
-        yield
-
-
-def detach_keys(args: argparse.Namespace) -> bytes:
-    try:
-        return terminal.parse_detach_keys(args.detach_keys) if args.detach_keys \
-            else DEFAULT_DETACH_KEYS
-    except ValueError as exc:
-        raise StatusError(125, str(exc)) from None
 
 
 def run(session: Session, args: argparse.Namespace) -> int:

@@ -22,9 +22,10 @@ from skiff.cli.format import images as image_fmt
 from skiff.cli.format import system as fmt
 from skiff.cli.format.formatter import LEGACY_ERRORS, FormatError, parse, render
 from skiff.cli.format.gotemplate import Struct, Template, TemplateError
+from skiff.cli.format.info import info_line, server_info_lines
 from skiff.cli.format.table import tabwrite
 from skiff.cli.format.typed import typed
-from skiff.cli.format.units import bytes_size, human_size
+from skiff.cli.format.units import human_size
 from skiff.cli.session import Session
 from skiff.cli.timearg import timestamp_arg
 from skiff.client import APIError, ClientError
@@ -58,10 +59,6 @@ def _arch(machine: str) -> str:
     return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
 
 
-def _line(key: str, value: object, indent: int = 1, width: int = 19) -> str:
-    return " " * indent + f"{key}:".ljust(width) + str(value)
-
-
 def version(session: Session, args: argparse.Namespace) -> int:
     client_info = _client_version(session)
     server: dict[str, Any] | None = None
@@ -80,9 +77,10 @@ def version(session: Session, args: argparse.Namespace) -> int:
     api = client_info["ApiVersion"]
     if api != MAX_VERSION:
         api += f" (downgraded from {MAX_VERSION})"
-    lines = ["Client:", _line("Version", __version__), _line("API version", api),
-             _line("Go version", GO_VERSION), _line("Git commit", ""), _line("Built", ""),
-             _line("OS/Arch", f"linux/{client_info['Arch']}"), _line("Context", "default")]
+    lines = ["Client:", info_line("Version", __version__), info_line("API version", api),
+             info_line("Go version", GO_VERSION), info_line("Git commit", ""),
+             info_line("Built", ""), info_line("OS/Arch", f"linux/{client_info['Arch']}"),
+             info_line("Context", "default")]
     session.print("\n".join(lines))
     if server is None:
         session.out.flush()
@@ -106,79 +104,8 @@ def version(session: Session, args: argparse.Namespace) -> int:
             rows = [("Version", component.get("Version", ""))]
             rows += [(key, details[key]) for key in sorted(details)]
         for key, value in rows:
-            session.print(_line(key, value, indent=2, width=18))
+            session.print(info_line(key, value, indent=2, width=18))
     return 0
-
-
-def _security_options(options: list[str]) -> list[str]:
-    lines = [" Security Options:"]
-    for option in options:
-        for pair in option.split(","):
-            key, _, value = pair.partition("=")
-            if key == "name":
-                lines.append(f"  {value}")
-            else:
-                lines.append(f"   {key.title()}: {value}")
-    return lines
-
-
-def _server_info(info: dict[str, Any]) -> list[str]:
-    lines = [f" Containers: {info.get('Containers', 0)}",
-             f"  Running: {info.get('ContainersRunning', 0)}",
-             f"  Paused: {info.get('ContainersPaused', 0)}",
-             f"  Stopped: {info.get('ContainersStopped', 0)}",
-             f" Images: {info.get('Images', 0)}",
-             f" Server Version: {info.get('ServerVersion', '')}",
-             f" Storage Driver: {info.get('Driver', '')}"]
-    lines += [f"  {k}: {v}" for k, v in info.get("DriverStatus") or []]
-    lines += [f" Logging Driver: {info.get('LoggingDriver', '')}",
-              f" Cgroup Driver: {info.get('CgroupDriver', '')}",
-              f" Cgroup Version: {info.get('CgroupVersion', '')}",
-              " Plugins:"]
-    plugins = info.get("Plugins") or {}
-    for kind in ("Volume", "Network", "Authorization", "Log"):
-        if plugins.get(kind) is not None and (kind != "Authorization" or plugins[kind]):
-            lines.append(f"  {kind}: {' '.join(plugins[kind])}")
-    swarm = (info.get("Swarm") or {}).get("LocalNodeState", "inactive")
-    lines.append(f" Swarm: {swarm}")
-    lines.append(f" Runtimes: {' '.join(sorted(info.get('Runtimes') or {}))}")
-    lines.append(f" Default Runtime: {info.get('DefaultRuntime', '')}")
-    lines.append(f" Init Binary: {info.get('InitBinary', '')}")
-    for label, key in (("containerd", "ContainerdCommit"), ("runc", "RuncCommit"),
-                       ("init", "InitCommit")):
-        lines.append(f" {label} version: {(info.get(key) or {}).get('ID', '')}")
-    if info.get("SecurityOptions"):
-        lines += _security_options(info["SecurityOptions"])
-    lines += [f" Kernel Version: {info.get('KernelVersion', '')}",
-              f" Operating System: {info.get('OperatingSystem', '')}",
-              f" OSType: {info.get('OSType', '')}",
-              f" Architecture: {info.get('Architecture', '')}",
-              f" CPUs: {info.get('NCPU', 0)}",
-              f" Total Memory: {bytes_size(info.get('MemTotal') or 0)}",
-              f" Name: {info.get('Name', '')}",
-              f" ID: {info.get('ID', '')}",
-              f" Docker Root Dir: {info.get('DockerRootDir', '')}",
-              f" Debug Mode: {str(bool(info.get('Debug'))).lower()}"]
-    for label, key in (("HTTP Proxy", "HttpProxy"), ("HTTPS Proxy", "HttpsProxy"),
-                       ("No Proxy", "NoProxy")):
-        if info.get(key):
-            lines.append(f" {label}: {info[key]}")
-    if info.get("Labels"):
-        lines.append(" Labels:")
-        lines += [f"  {label}" for label in info["Labels"]]
-    lines.append(f" Experimental: {str(bool(info.get('ExperimentalBuild'))).lower()}")
-    registry = info.get("RegistryConfig") or {}
-    insecure = [name for name, cfg in (registry.get("IndexConfigs") or {}).items()
-                if not cfg.get("Secure", True)] + list(registry.get("InsecureRegistryCIDRs")
-                                                       or [])
-    if insecure:
-        lines.append(" Insecure Registries:")
-        lines += [f"  {item}" for item in insecure]
-    if registry.get("Mirrors"):
-        lines.append(" Registry Mirrors:")
-        lines += [f"  {item}" for item in registry["Mirrors"]]
-    lines.append(f" Live Restore Enabled: {str(bool(info.get('LiveRestoreEnabled'))).lower()}")
-    return lines
 
 
 def info(session: Session, args: argparse.Namespace) -> int:
@@ -199,7 +126,7 @@ def info(session: Session, args: argparse.Namespace) -> int:
                                         "Warnings": None})
         return _template(session, args.format, payload)
     lines = ["Client:", f" Version:    {__version__}", " Context:    default",
-             " Debug Mode: false", "", "Server:", *_server_info(data), ""]
+             " Debug Mode: false", "", "Server:", *server_info_lines(data), ""]
     session.print("\n".join(lines))
     for warning in data.get("Warnings") or []:
         session.warn(warning)

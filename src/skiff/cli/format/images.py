@@ -21,7 +21,7 @@ DEFAULT_DIGESTS = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.Cre
 QUIET = "{{.ID}}"
 HEADERS = {"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
            "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE",
-           "Containers": "CONTAINERS", "VirtualSize": "VIRTUAL SIZE",
+           "Containers": "CONTAINERS", "VirtualSize": "SIZE",
            "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE"}
 NONE = "<none>"
 
