@@ -32,7 +32,7 @@ def human_duration(seconds: float) -> str:
         return "About a minute"
     if minutes < 60:
         return f"{int(minutes)} minutes"
-    hours = round(seconds / 3600)
+    hours = int(seconds / 3600 + 0.5)  # Go rounds halves up
     if hours == 1:
         return "About an hour"
     if hours < 48:
