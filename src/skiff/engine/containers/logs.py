@@ -14,6 +14,7 @@ from pathlib import Path
 
 import inotify_simple
 
+from skiff.drivers import memory
 from skiff.drivers.logging.base import LogDriver
 from skiff.drivers.logging.jsonfile import JsonFileDriver
 from skiff.drivers.logging.jsonfile import validate_options as validate_json_options
@@ -134,6 +135,7 @@ class LogManager:
         copier.driver.close()
         async with copier.written:
             copier.written.notify_all()
+        memory.trim()
         if discard_journal:
             for name in (JOURNAL, "journal.offset"):
                 with contextlib.suppress(FileNotFoundError):

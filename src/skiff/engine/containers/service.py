@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from skiff.api import filters as flt
 from skiff.api.timefmt import now_ns, parse_timestamp_ns
-from skiff.drivers import cgroups
+from skiff.drivers import cgroups, memory
 from skiff.drivers.logging.base import LogMessage, ReadConfig
 from skiff.drivers.logging.jsonfile import read_json_logs
 from skiff.drivers.runtime.base import CreateRequest, Runtime, RuntimeError_
@@ -890,8 +890,11 @@ class ContainerService:
     async def logs(self, ref: str, config: ReadConfig) -> AsyncIterator[list[LogMessage]]:
         """Batches of log messages, as ``docker logs`` asks for them."""
         container, path = self.log_reader(ref)
-        async for batch in read_json_logs(path, config, _Following(self._logs, container)):
-            yield batch
+        try:
+            async for batch in read_json_logs(path, config, _Following(self._logs, container)):
+                yield batch
+        finally:
+            memory.trim()  # reading a large log leaves big freed buffers behind
 
     # --- daemon start and stop --------------------------------------------------------------
     async def restore(self) -> None:
