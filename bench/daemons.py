@@ -26,6 +26,7 @@ SETUP_REFERENCE = REPO / "bench" / "setup-reference"
 BUSYBOX_TAR = REPO / "images" / "busybox.tar"
 
 _skiffd: subprocess.Popen[bytes] | None = None
+_dockerd: subprocess.Popen[bytes] | None = None  # a dockerd restarted by the bench
 
 
 @dataclass
@@ -130,9 +131,13 @@ def reset_skiff_root() -> None:
     shutil.rmtree(SKIFF_EXEC, ignore_errors=True)
 
 
-def start_skiffd() -> Engine:
-    """Start a fresh skiffd on the bench roots and wait until it answers."""
-    reset_skiff_root()
+def skiff_engine() -> Engine:
+    """The skiffd engine description."""
+    return Engine("skiff", SKIFF_SOCK, [SKIFF_PID])
+
+
+def spawn_skiffd() -> float:
+    """Start skiffd on the bench roots as they are; return perf_counter() just before."""
     RUN.mkdir(parents=True, exist_ok=True)
     LIB.mkdir(parents=True, exist_ok=True)
     skiffd = REPO / ".venv" / "bin" / "skiffd"
@@ -141,9 +146,17 @@ def start_skiffd() -> Engine:
            "--pidfile", str(SKIFF_PID)]
     global _skiffd
     with open(LIB / "skiffd.log", "ab") as log:
+        start = time.perf_counter()
         _skiffd = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                         start_new_session=True)
-    engine = Engine("skiff", SKIFF_SOCK, [SKIFF_PID])
+                                   start_new_session=True)
+    return start
+
+
+def start_skiffd() -> Engine:
+    """Start a fresh skiffd on the bench roots and wait until it answers."""
+    reset_skiff_root()
+    spawn_skiffd()
+    engine = skiff_engine()
     if not wait_ping(engine.api, 30):
         raise SystemExit(f"skiffd did not answer on {SKIFF_SOCK}; see {LIB / 'skiffd.log'}")
     return engine
@@ -155,6 +168,45 @@ def stop_skiffd() -> None:
     if _skiffd is not None:
         _skiffd.wait(timeout=30)
     unmount_under(SKIFF_ROOT, SKIFF_EXEC)
+
+
+def kill9(pidfile: Path, seconds: float = 10.0) -> list[str]:
+    """SIGKILL the process in pidfile, wait until it is gone (or a zombie: pid 1 here does
+    not always reap), remove the stale pidfile; return the process's argv."""
+    pid = read_pid(pidfile)
+    if pid is None:
+        raise RuntimeError(f"no live process in {pidfile}")
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + seconds
+    while not gone(pid):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"pid {pid} survived SIGKILL for {seconds} s")
+        time.sleep(0.01)
+    pidfile.unlink(missing_ok=True)
+    return [a.decode() for a in argv]
+
+
+def crash_and_respawn(engine: Engine) -> float:
+    """kill -9 the engine's API daemon and start a new one on the same roots (skiffd as
+    always: live restore is its default; dockerd with its own argv plus --live-restore,
+    containerd left running); return perf_counter() just before the new process starts."""
+    if engine.name == "skiff":
+        kill9(SKIFF_PID)
+        if _skiffd is not None:
+            _skiffd.wait(timeout=30)
+        return spawn_skiffd()
+    global _dockerd
+    argv = kill9(DOCKERD_PID)
+    if _dockerd is not None:  # restarted by us before
+        _dockerd.wait(timeout=30)
+    if "--live-restore" not in argv:
+        argv.append("--live-restore")
+    with open(LIB / "dockerd.log", "ab") as log:
+        start = time.perf_counter()
+        _dockerd = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                    start_new_session=True)
+    return start
 
 
 def reference_engine() -> Engine:
@@ -175,6 +227,9 @@ def start_reference() -> Engine | None:
 
 def stop_reference() -> None:
     """Stop the reference daemons (they belong to the bench: own roots and sockets)."""
+    if _dockerd is not None:  # our child: stop and reap it here, or it lingers as a zombie
+        stop_pid(DOCKERD_PID)
+        _dockerd.wait(timeout=30)
     if SETUP_REFERENCE.exists():
         subprocess.run(["bash", str(SETUP_REFERENCE), "--stop"], check=False,
                        stdout=subprocess.DEVNULL)

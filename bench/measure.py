@@ -7,11 +7,12 @@ import statistics
 import subprocess
 import time
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from daemons import Engine, docker_cli
+from daemons import Engine, crash_and_respawn, docker_cli
+from unixhttp import ApiError
 
 LABEL = "skiff-bench"
 MIB = 1 << 20
@@ -27,6 +28,15 @@ def cli(engine: Engine, *args: str, timeout: float = 600.0) -> subprocess.Comple
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} -> {proc.returncode}: {proc.stderr.decode()[-500:]}")
     return proc
+
+
+def cli_output(engine: Engine, *args: str, timeout: float = 60.0) -> bytes:
+    """Run the docker CLI against engine and return its stdout, failing loudly."""
+    cmd = [docker_cli(), "-H", f"unix://{engine.sock}", *args]
+    proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} -> {proc.returncode}: {proc.stderr.decode()[-500:]}")
+    return proc.stdout
 
 
 def timed_cli(engine: Engine, *args: str) -> float:
@@ -67,6 +77,33 @@ def remove_bench_containers(engine: Engine) -> int:
     for c in found:
         engine.api.json("DELETE", f"/containers/{c['Id']}?force=1&v=1")
     return len(found)
+
+
+def start_container(engine: Engine, cmd: list[str], name: str | None = None) -> str:
+    """Create and start a labelled busybox container with no network; return its id."""
+    cid = create(engine, cmd, name)
+    engine.api.json("POST", f"/containers/{cid}/start")
+    return cid
+
+
+def exec_latency(engines: list[Engine], runs: int, warmups: int) -> dict[str, list[float]]:
+    """`docker exec <ctr> true` latency samples per engine against a running
+    `sleep 3600` container, engines interleaved run by run."""
+    targets: dict[str, str] = {}
+    try:
+        for engine in engines:
+            targets[engine.name] = start_container(engine, ["sleep", "3600"])
+        samples: dict[str, list[float]] = {e.name: [] for e in engines}
+        for i in range(warmups + runs):
+            for engine in engines:
+                elapsed = timed_cli(engine, "exec", targets[engine.name], "true")
+                if i >= warmups:
+                    samples[engine.name].append(elapsed)
+        return samples
+    finally:
+        for engine in engines:
+            if engine.name in targets:
+                engine.api.json("DELETE", f"/containers/{targets[engine.name]}?force=1")
 
 
 def list_latency(engine: Engine, containers: int, requests: int) -> list[float]:
@@ -127,6 +164,75 @@ def log_throughput(engine: Engine, size: int, reads: int) -> dict[str, Any]:
     return {"write_mibps": mib / write_s, "cli_mibps": mib / statistics.median(cli_s),
             "raw_mibps": mib / statistics.median(raw_s),
             "write_s": write_s, "cli_s": cli_s, "raw_s": raw_s}
+
+
+RESTART_CMD = ["sh", "-c", "echo up && exec sleep 3600"]  # a line for `docker logs` to show
+
+
+def wait_for(check: Callable[[], bool], seconds: float, what: str) -> float:
+    """Poll check every 10 ms until it is true; return perf_counter() at that moment."""
+    deadline = time.perf_counter() + seconds
+    last: Exception | None = None
+    while time.perf_counter() < deadline:
+        try:
+            if check():
+                return time.perf_counter()
+        except (OSError, RuntimeError, ApiError, subprocess.TimeoutExpired) as e:
+            last = e
+        time.sleep(0.01)
+    raise RuntimeError(f"timed out after {seconds} s waiting for {what} (last error: {last})")
+
+
+def running_ids(engine: Engine) -> set[str]:
+    """Ids of the running bench containers, as GET /containers/json lists them."""
+    filters = urllib.parse.quote(f'{{"label":["{LABEL}"]}}')
+    found = engine.api.json("GET", f"/containers/json?filters={filters}")
+    return {c["Id"] for c in found if c.get("State") == "running"}
+
+
+def restored(engine: Engine, ids: list[str]) -> bool:
+    """All ids listed as running, and `docker logs` and `docker exec` work on the first."""
+    if not set(ids) <= running_ids(engine):
+        return False
+    if b"up" not in cli_output(engine, "logs", ids[0]):
+        raise RuntimeError(f"{engine.name}: docker logs lacks the container's output")
+    if cli_output(engine, "exec", ids[0], "echo", "ok").strip() != b"ok":
+        raise RuntimeError(f"{engine.name}: docker exec printed something else")
+    return True
+
+
+def container_pids(engine: Engine, ids: list[str]) -> dict[str, int]:
+    """State.Pid of each container."""
+    return {cid: engine.api.json("GET", f"/containers/{cid}/json")["State"]["Pid"]
+            for cid in ids}
+
+
+def restart_time(engine: Engine, containers: int, restarts: int,
+                 seconds: float = 120.0) -> dict[str, Any]:
+    """With `containers` running sleepers, kill -9 the daemon and start a new one on the same
+    root, `restarts` times; seconds from the new process's start until /_ping answers and
+    until every container is listed running and `docker logs`/`docker exec` work on one."""
+    ids = [start_container(engine, RESTART_CMD, name=f"bench-restart-{i}")
+           for i in range(containers)]
+    try:
+        wait_for(lambda: restored(engine, ids), seconds, "the containers to run")
+        pids = container_pids(engine, ids)
+        ping_s, ready_s = [], []
+        for _ in range(restarts):
+            start = crash_and_respawn(engine)
+            ping_s.append(wait_for(engine.api.ping, seconds, "/_ping") - start)
+            ready_s.append(wait_for(lambda: restored(engine, ids), seconds,
+                                    "all containers listed running") - start)
+        moved = sum(1 for cid, pid in container_pids(engine, ids).items() if pid != pids[cid])
+        if moved:
+            print(f"  warning: {engine.name}: {moved} containers have a new pid after restart",
+                  flush=True)
+        return {"ping_s": ping_s, "ready_s": ready_s, "containers": containers,
+                "pids_changed": moved}
+    finally:
+        removed = remove_bench_containers(engine)
+        if removed < containers:
+            print(f"  warning: {engine.name}: removed {removed} of {containers}", flush=True)
 
 
 def rss_kib(pid: int) -> int:

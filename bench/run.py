@@ -29,11 +29,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command line options."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=20, help="timed `docker run --rm` runs")
-    p.add_argument("--warmups", type=int, default=2, help="untimed runs first")
+    p.add_argument("--warmups", type=int, default=2, help="untimed runs/execs first")
+    p.add_argument("--exec-runs", type=int, default=20, help="timed `docker exec` runs")
     p.add_argument("--containers", type=int, default=100, help="containers for the list test")
     p.add_argument("--requests", type=int, default=50, help="timed list requests")
     p.add_argument("--log-mib", type=int, default=200, help="MiB the log writer prints")
     p.add_argument("--log-reads", type=int, default=3, help="read-backs of the log (median)")
+    p.add_argument("--restart-containers", type=int, default=50,
+                   help="running containers for the restart test")
+    p.add_argument("--restarts", type=int, default=3, help="kill -9 + restarts (median)")
     p.add_argument("--no-reference", action="store_true", help="benchmark skiffd alone")
     p.add_argument("--keep", action="store_true", help="leave the daemons running")
     p.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
@@ -68,6 +72,8 @@ def collect(engines: list[Engine], args: argparse.Namespace) -> tuple[list[Metri
     idle = idle_memory(engines)
     print(f"docker run --rm x{args.runs} (interleaved)", flush=True)
     runs = measure.run_latency(engines, args.runs, args.warmups)
+    print(f"docker exec true x{args.exec_runs} (interleaved)", flush=True)
+    execs = measure.exec_latency(engines, args.exec_runs, args.warmups)
     print("monitor memory", flush=True)
     monitors = per_engine(engines, measure.monitor_rss)
     print(f"list {args.containers} containers x{args.requests}", flush=True)
@@ -76,10 +82,45 @@ def collect(engines: list[Engine], args: argparse.Namespace) -> tuple[list[Metri
     size = args.log_mib * measure.MIB
     logs = per_engine(engines, lambda e: measure.log_throughput(e, size, args.log_reads))
     after = {e.name: measure.total_rss_mib(e.daemon_pids()) for e in engines}
+    print(f"kill -9 + restart with {args.restart_containers} running x{args.restarts}",
+          flush=True)
+    restarts = per_engine(engines, lambda e: restart_or_none(e, args))
     metrics = build_metrics(idle, runs, args.containers, monitors, lists, logs, after)
-    raw = {"run_rm_s": runs, "list_s": lists, "logs": logs, "idle_rss_mib": idle,
-           "rss_after_mib": after, "monitor": monitors}
+    metrics[2:2] = [
+        Metric("exec_median", "docker exec true, median", "ms",
+               *pair(execs, median_ms), Target("ratio_max", 0.5)),
+        Metric("exec_p90", "docker exec true, p90", "ms", *pair(execs, lambda s: p90(s) * 1000)),
+    ]
+    metrics += restart_metrics(restarts, args.restart_containers)
+    raw = {"run_rm_s": runs, "exec_s": execs, "list_s": lists, "logs": logs,
+           "idle_rss_mib": idle, "rss_after_mib": after, "monitor": monitors,
+           "restart": restarts}
     return metrics, raw
+
+
+def restart_or_none(engine: Engine, args: argparse.Namespace) -> dict[str, Any] | None:
+    """The restart figures, or None when the test failed (reported, the run goes on)."""
+    try:
+        return measure.restart_time(engine, args.restart_containers, args.restarts)
+    except Exception as e:
+        print(f"  warning: {engine.name} restart test failed: {e}", file=sys.stderr)
+        return None
+
+
+def restart_metrics(restarts: dict[str, dict[str, Any] | None], count: int) -> list[Metric]:
+    """Rows of the restart test (informational; dockerd only if it could be measured)."""
+    def figure(name: str, key: str) -> float | None:
+        result = restarts.get(name)
+        return None if result is None else median(result[key])
+
+    note = ("kill -9, new daemon on the same root, live restore; dockerd column: dockerd "
+            "restarted with --live-restore, containerd kept running")
+    return [
+        Metric("restart_ping", f"restart, {count} running: /_ping", "s",
+               figure("skiff", "ping_s"), figure("dockerd", "ping_s"), note=note),
+        Metric("restart_ready", f"restart, {count} running: all listed + logs/exec", "s",
+               figure("skiff", "ready_s"), figure("dockerd", "ready_s")),
+    ]
 
 
 def median_ms(samples: list[float]) -> float:

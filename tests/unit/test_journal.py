@@ -39,15 +39,21 @@ def test_stderr_line() -> None:
     assert parse(data) == [LogMessage("stderr", b"oops\n", BASE + 1)]
 
 
-def test_partial_lines_have_no_newline() -> None:
+def test_lines_cut_by_the_monitor_are_joined() -> None:
     data = (b"2026-11-30T04:00:00.100000000+00:00 stdout P hel\n"
             b"2026-11-30T04:00:00.200000000+00:00 stdout P lo \n"
             b"2026-11-30T04:00:00.300000000+00:00 stdout F world\n")
     messages = parse(data)
-    assert [m.data for m in messages] == [b"hel", b"lo ", b"world\n"]
-    assert b"".join(m.data for m in messages) == b"hello world\n"
-    assert [m.time_ns for m in messages] == [BASE + 100_000_000, BASE + 200_000_000,
-                                             BASE + 300_000_000]
+    assert [m.data for m in messages] == [b"hello world\n"]
+    assert [m.time_ns for m in messages] == [BASE + 300_000_000]
+
+
+def test_a_trailing_partial_line_has_no_newline() -> None:
+    data = (b"2026-11-30T04:00:00.100000000+00:00 stdout F one\n"
+            b"2026-11-30T04:00:00.200000000+00:00 stdout P prompt> \n")
+    messages = parse(data)
+    assert [m.data for m in messages] == [b"one\n", b"prompt> "]
+    assert messages[1].time_ns == BASE + 200_000_000
 
 
 def test_content_keeps_its_spaces() -> None:
@@ -156,7 +162,18 @@ def test_reader_returns_complete_records_incrementally(tmp_path: Path) -> None:
         fh.write(record(3)[20:] + record(4, flag="P"))
     batch = reader.read()
     assert batch is not None
-    assert [m.data for m in batch.messages()] == [b"line 3\n", b"line 4"]
+    assert [m.data for m in batch.messages()] == [b"line 3\n"]  # the cut line waits
+    with open(journal, "ab") as fh:
+        fh.write(record(5))
+    batch = reader.read()
+    assert batch is not None
+    assert [m.data for m in batch.messages()] == [b"line 4line 5\n"]
+    with open(journal, "ab") as fh:
+        fh.write(record(6, flag="P"))
+    assert reader.read() is None
+    batch = reader.read(final=True)  # the container exited: nothing more will come
+    assert batch is not None
+    assert [m.data for m in batch.messages()] == [b"line 6"]
     reader.close()
 
 

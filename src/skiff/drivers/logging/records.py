@@ -54,19 +54,28 @@ class RecordBatch:
         """Decode every record (the general, slower path)."""
         cache = cache if cache is not None else {}
         result: list[LogMessage] = []
+        pending: dict[bytes, bytes] = {}  # partial data per stream, joined to what follows
+        pending_stamp: dict[bytes, bytes] = {}
         for line in self.lines():
             parts = line.split(b" ", 3)
             if len(parts) < 3:
                 continue
             stamp, stream, flag = parts[0], parts[1], parts[2]
             content = parts[3] if len(parts) == 4 else b""
-            if flag == b"F":
-                content += b"\n"
+            content = pending.pop(stream, b"") + content
+            if flag == b"P":
+                pending[stream] = content
+                pending_stamp[stream] = stamp
+                continue
+            content += b"\n"
             try:
                 ns = parse_stamp(stamp, cache)
             except ValueError:
                 continue
             result.append(LogMessage("stderr" if stream == b"stderr" else "stdout", content, ns))
+        for stream, content in pending.items():  # a partial line the batch ends with
+            result.append(LogMessage("stderr" if stream == b"stderr" else "stdout", content,
+                                     parse_stamp(pending_stamp[stream], cache)))
         return result
 
 
@@ -92,12 +101,15 @@ def to_json_lines(raw: bytes, stream: str) -> bytes | None:
 
     conmon stamps every record of one read with the same time and only the last record of a
     read can be partial, so each run of records sharing a stamp converts with two replaces.
+    A line conmon cut in two is written whole, as dockerd writes lines (it carries the time
+    of its last piece).
     Returns None if the batch does not have that shape (the caller then goes line by line).
     """
     name = stream.encode()
     marker = _MARKERS[stream]
     out: list[bytes] = []
     pos, size = 0, len(raw)
+    continued = False
     while pos < size:
         stamp = raw[pos : pos + STAMP_LEN]
         header = b"\n" + stamp + b" " + name + b" "
@@ -113,7 +125,13 @@ def to_json_lines(raw: bytes, stream: str) -> bytes | None:
         if marker in body:  # a record with another stamp sits in between
             return None
         full = raw[last + FLAG_OFFSET] == FULL
-        out.append(b'{"log":"' + body + (b"\\n" if full else b"") + after)
+        opener = b"" if continued else b'{"log":"'
+        if full or end >= size:
+            out.append(opener + body + (b"\\n" if full else b"") + after)
+            continued = False
+        else:  # a line cut by conmon's read: the next record carries on with it
+            out.append(opener + body)
+            continued = True
         pos = end
     return b"".join(out)
 

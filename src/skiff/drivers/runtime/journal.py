@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 
-from skiff.drivers.logging.records import RecordBatch
+from skiff.drivers.logging.records import FLAG_OFFSET, RecordBatch
 
 ROTATE_AFTER = 8 << 20
+HOLD = 0.5
 
 
 class JournalReader:
@@ -28,6 +30,7 @@ class JournalReader:
         self._offset = 0
         self._buf = b""
         self.rotation_requested = False
+        self.holding_since = 0.0
         self._load_offset()
 
     def _load_offset(self) -> None:
@@ -51,8 +54,12 @@ class JournalReader:
         self._fd = fd
         return True
 
-    def read(self) -> RecordBatch | None:
-        """Every complete record appended since the last call, or None."""
+    def read(self, final: bool = False) -> RecordBatch | None:
+        """Every complete record appended since the last call, or None.
+
+        A partial record at the end (a line conmon cut at its read size) is held back until
+        the rest of the line arrives, ``HOLD`` seconds pass, or ``final`` is set.
+        """
         if self._fd < 0 and not self._open():
             return None
         parts: list[bytes] = []
@@ -68,7 +75,8 @@ class JournalReader:
                 self._offset += end
             if len(chunk) < (4 << 20):
                 break
-        if self._switched():
+        switched = self._switched()
+        if switched:
             # conmon started a new file: drain the old one, then follow the new one
             rest = self._buf + os.pread(self._fd, 1 << 30, self._offset + len(self._buf))
             if rest:
@@ -84,8 +92,28 @@ class JournalReader:
             self.rotation_requested = True
         if not parts:
             return None
+        raw = b"".join(parts)
+        if not final and not switched and self._hold_partial(raw):
+            held = len(raw) - (raw.rfind(b"\n", 0, len(raw) - 1) + 1)
+            raw = raw[:-held]
+            self._offset -= held
+            self._buf = b""
+            if not raw:
+                return None
+        else:
+            self.holding_since = 0.0
         self._save_offset()
-        return RecordBatch(b"".join(parts))
+        return RecordBatch(raw)
+
+    def _hold_partial(self, raw: bytes) -> bool:
+        start = raw.rfind(b"\n", 0, len(raw) - 1) + 1
+        if raw[start + FLAG_OFFSET : start + FLAG_OFFSET + 1] != b"P":
+            self.holding_since = 0.0
+            return False
+        now = time.monotonic()
+        if not self.holding_since:
+            self.holding_since = now
+        return now - self.holding_since < HOLD
 
     def _switched(self) -> bool:
         try:

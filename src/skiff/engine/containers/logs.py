@@ -19,7 +19,7 @@ from skiff.drivers.logging.base import LogDriver
 from skiff.drivers.logging.jsonfile import JsonFileDriver
 from skiff.drivers.logging.jsonfile import validate_options as validate_json_options
 from skiff.drivers.logging.none import NoneDriver
-from skiff.drivers.runtime.journal import JournalReader
+from skiff.drivers.runtime.journal import HOLD, JournalReader
 from skiff.errdefs import InvalidParameter
 
 JOURNAL = "journal.log"
@@ -55,8 +55,8 @@ class _Copier:
     task: asyncio.Task[None] | None = None
     watch: int = -1
 
-    def pump(self) -> int:
-        batch = self.reader.read()
+    def pump(self, final: bool = False) -> int:
+        batch = self.reader.read(final)
         if batch is not None:
             self.driver.log(batch)
         if self.reader.rotation_requested:
@@ -105,7 +105,11 @@ class LogManager:
 
     async def _run(self, copier: _Copier) -> None:
         while True:
-            await copier.dirty.wait()
+            if copier.reader.holding_since:  # a cut line waits for its rest, not for ever
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(copier.dirty.wait(), HOLD)
+            else:
+                await copier.dirty.wait()
             copier.dirty.clear()
             try:
                 copied = copier.pump()
@@ -130,7 +134,7 @@ class LogManager:
             self._inotify.rm_watch(copier.watch)
         self._by_watch.pop(copier.watch, None)
         with contextlib.suppress(OSError):
-            copier.pump()
+            copier.pump(final=discard_journal)
         copier.reader.close()
         copier.driver.close()
         async with copier.written:

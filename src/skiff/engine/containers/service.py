@@ -557,8 +557,7 @@ class ContainerService:
             raise Conflict(f"Cannot kill container: {ref}: Container {container.id} is not "
                            f"running")
         runtime = self._runtime(container)
-        if sig == signals.SIGKILL:
-            container.manually_stopped = True
+        container.manually_stopped = True  # as dockerd: a killed container is not restarted
         exited = self._next_exit(container) if sig == signals.SIGKILL else None
         try:
             await runtime.kill(container.id, sig)
