@@ -128,3 +128,14 @@ def test_init_reaps_zombies_and_forwards_signals(docker: DockerCLI, name: str) -
         assert docker("inspect", "-f", "{{.State.ExitCode}}", name).stdout.strip() == "42"
     finally:
         docker("rm", "-f", name, check=False)
+
+
+def test_exec_sessions_leave_no_files(daemon: Daemon, docker: DockerCLI, running: str) -> None:
+    for _ in range(3):
+        docker("exec", running, "true")
+    cid = docker("inspect", "-f", "{{.Id}}", running).stdout.strip()
+    sessions = daemon.exec_root / "monitor" / cid / "exec"
+    deadline = time.monotonic() + 5
+    while sessions.exists() and any(sessions.iterdir()):
+        assert time.monotonic() < deadline, list(sessions.iterdir())
+        time.sleep(0.05)

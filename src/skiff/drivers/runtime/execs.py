@@ -145,6 +145,7 @@ async def start_exec(conmon: str, runtime_path: str, runtime_root: Path,
             ours["sync"].close()
         if code < 0:
             code = _exit_file(bundle, request.container_id)
+        shutil.rmtree(bundle, ignore_errors=True)  # the session is over: leave nothing behind
         if not exit_code.done():
             exit_code.set_result(code)
 
