@@ -30,6 +30,7 @@ from skiff.engine.containers import seccomp
 from skiff.engine.containers.execs import ExecService
 from skiff.engine.containers.files import FileService
 from skiff.engine.containers.health import HealthService
+from skiff.engine.containers.queries import ContainerQueries
 from skiff.engine.containers.service import ContainerService, DaemonDefaults
 from skiff.engine.events import EventService
 from skiff.engine.images.service import ImageService
@@ -141,13 +142,14 @@ async def build(config: DaemonConfig) -> Daemon:
     exits = ExitWatcher(layout.exits_dir, containers.on_exit)
     exits.start()
     await containers.restore()
-    system = SystemService(layout, containers, images, runtime_paths, config.default_runtime,
+    queries = ContainerQueries(containers, images, snapshots, layout)
+    system = SystemService(layout, queries, images, runtime_paths, config.default_runtime,
                            daemon_id(layout), config.live_restore)
     app = server_app.create_app()
     routes = server_app.Routes(app)
     system_router.setup(routes, system, events)
     images_router.setup(routes, images)
-    containers_router.setup(routes, containers, ReadConfig)
+    containers_router.setup(routes, containers, queries, ReadConfig)
     execs_router.setup(routes, execs)
     archive_router.setup(routes, FileService(containers))
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)

@@ -11,7 +11,7 @@ from skiff import __version__
 from skiff.api import versions
 from skiff.api.timefmt import iso_now
 from skiff.drivers import cgroups
-from skiff.engine.containers.service import ContainerService
+from skiff.engine.containers.queries import ContainerQueries
 from skiff.engine.images.service import ImageService, arch
 from skiff.store.layout import Layout
 
@@ -38,7 +38,7 @@ def _os_name() -> str:
 class SystemService:
     """Facts about the daemon and the host."""
 
-    def __init__(self, layout: Layout, containers: ContainerService, images: ImageService,
+    def __init__(self, layout: Layout, containers: ContainerQueries, images: ImageService,
                  runtimes: dict[str, str], default_runtime: str, daemon_id: str,
                  live_restore: bool) -> None:
         self._layout = layout

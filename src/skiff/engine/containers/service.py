@@ -15,29 +15,24 @@ import os
 import secrets
 import shutil
 import signal as signals
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from skiff.api import filters as flt
 from skiff.api.timefmt import now_ns, parse_timestamp_ns
-from skiff.drivers import cgroups, memory
-from skiff.drivers.logging.base import LogMessage, ReadConfig
-from skiff.drivers.logging.jsonfile import read_json_logs
+from skiff.drivers import cgroups
 from skiff.drivers.runtime.base import CreateRequest, Runtime, RuntimeError_
-from skiff.drivers.snapshot.base import Change, Snapshotter
+from skiff.drivers.snapshot.base import Snapshotter
 from skiff.engine.containers import config as config_rules
 from skiff.engine.containers import (
     etcfiles,
-    filtering,
     logs,
     names,
     restart,
     spec,
     start_errors,
     users,
-    views,
 )
 from skiff.engine.containers.attach import MonitorStream
 from skiff.engine.containers.model import (
@@ -55,7 +50,6 @@ from skiff.errdefs import (
     Conflict,
     InvalidParameter,
     NotFound,
-    NotImplementedYet,
     NotModified,
     SkiffError,
     System,
@@ -158,10 +152,18 @@ class ContainerService:
     def _save(self, container: Container) -> None:
         self._db.put_container(container.id, container.name, container.to_row())
 
+    def event(self, container: Container, action: str, **extra: str) -> None:
+        """Publish a container event with Docker's attributes."""
+        self._event(container, action, **extra)
+
     def _event(self, container: Container, action: str, **extra: str) -> None:
         attrs = {"image": container.image_ref or container.image_id, "name": container.name,
                  **container.labels, **extra}
         self._events.publish("container", action, container.id, attrs)
+
+    @property
+    def log_manager(self) -> logs.LogManager:
+        return self._logs
 
     def runtime_of(self, container: Container) -> Runtime:
         return self._runtime(container)
@@ -688,68 +690,6 @@ class ContainerService:
         self._event(container, "rename", oldName="/" + old)
 
     # --- queries ----------------------------------------------------------------------------
-    def _size(self, container: Container) -> tuple[int, int]:
-        rw = self._snapshots.rw_size(container.id)
-        image = self._images.store.images.get(container.image_id)
-        return rw, rw + (image.size if image else 0)
-
-    def list_containers(self, all_containers: bool, limit: int, size: bool,
-             filters: flt.Filters) -> list[dict[str, Any]]:
-        items = sorted(self._containers.values(), key=lambda c: c.created_ns, reverse=True)
-        if not all_containers and limit <= 0 and "status" not in filters and \
-                "exited" not in filters:
-            items = [c for c in items if c.state.Running]
-        filtering.validate(filters)
-        items = [c for c in items if filtering.matches(c, filters, self.get, self._image_id_of)]
-        if limit > 0:
-            items = items[:limit]
-        return [views.summary(c, self._size(c) if size else None) for c in items]
-
-    def _image_id_of(self, ref: str) -> str | None:
-        image = self._images.store.lookup(ref)
-        return image.id if image is not None else None
-
-    def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
-        container = self.get(ref)
-        directory = self._dir(container)
-        image = self._images.store.images.get(container.image_id)
-        lower = ":".join(str(self._snapshots.layer_path(c))
-                         for c in reversed(image.chain_ids)) if image else ""
-        graph = {"LowerDir": lower, "MergedDir": str(directory / "rootfs"),
-                 "UpperDir": str(directory / "upper"), "WorkDir": str(directory / "work")}
-        return views.inspect(container, graph, self._size(container) if size else None,
-                             container.log_path, [])
-
-    async def top(self, ref: str, ps_args: str) -> dict[str, Any]:
-        container = self.get(ref)
-        if not container.state.Running:
-            raise Conflict(f"Container {container.id} is not running")
-        pids = set(await self._runtime(container).pids(container.id))
-        args = ps_args.split() if ps_args else ["-ef"]
-        proc = await asyncio.create_subprocess_exec(
-            "ps", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await proc.communicate()
-        if proc.returncode != 0:
-            raise InvalidParameter(f"Error running top: ps: {err.decode().strip()}")
-        lines = out.decode().splitlines()
-        titles = lines[0].split()
-        if "PID" not in titles:
-            raise InvalidParameter("Couldn't find PID field in ps output")
-        pid_index = titles.index("PID")
-        processes = []
-        for line in lines[1:]:
-            fields = line.split(None, len(titles) - 1)
-            if len(fields) > pid_index and fields[pid_index].isdigit() and \
-                    int(fields[pid_index]) in pids:
-                processes.append(fields)
-        return {"Titles": titles, "Processes": processes}
-
-    async def changes(self, ref: str) -> list[Change]:
-        container = self.get(ref)
-        image = self._images.store.images.get(container.image_id)
-        return await asyncio.to_thread(self._snapshots.changes, container.id,
-                                       image.chain_ids if image else [])
-
     async def update(self, ref: str, body: dict[str, Any]) -> list[str]:
         container = self.get(ref)
         async with container.lock:
@@ -798,27 +738,6 @@ class ContainerService:
         """Unmount what ``mount_rootfs`` mounted, unless the container runs."""
         if not container.state.Running:
             await asyncio.to_thread(self._snapshots.unmount, container.id)
-
-    async def export(self, ref: str) -> AsyncIterator[bytes]:
-        """The container's filesystem as a tar stream."""
-        container = self.get(ref)
-        rootfs = await self.mount_rootfs(container)
-        entries = sorted(os.listdir(rootfs))
-        proc = await asyncio.create_subprocess_exec(
-            "tar", "--numeric-owner", "--xattrs", "-C", str(rootfs), "-cf", "-", "--",
-            *entries,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
-        assert proc.stdout is not None
-        try:
-            while chunk := await proc.stdout.read(1 << 16):
-                yield chunk
-            await proc.wait()
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-            await self.release_rootfs(container)
-        self._event(container, "export")
 
     async def prune(self, filters: flt.Filters) -> dict[str, Any]:
         until = parse_timestamp_ns(filters["until"][-1]) if "until" in filters else None
@@ -877,23 +796,6 @@ class ContainerService:
         if not container.state.Running:
             raise Conflict(f"Container {container.id} is not running")
         self._runtime(container).resize(container.id, height, width)
-
-    def log_reader(self, ref: str) -> tuple[Container, Path]:
-        """The container and its readable log; refuse drivers that cannot be read back."""
-        container = self.get(ref)
-        log_type = (container.host_config.get("LogConfig") or {}).get("Type") or "json-file"
-        if log_type != "json-file":
-            raise NotImplementedYet("configured logging driver does not support reading")
-        return container, Path(container.log_path)
-
-    async def logs(self, ref: str, config: ReadConfig) -> AsyncIterator[list[LogMessage]]:
-        """Batches of log messages, as ``docker logs`` asks for them."""
-        container, path = self.log_reader(ref)
-        try:
-            async for batch in read_json_logs(path, config, _Following(self._logs, container)):
-                yield batch
-        finally:
-            memory.trim()  # reading a large log leaves big freed buffers behind
 
     # --- daemon start and stop --------------------------------------------------------------
     async def restore(self) -> None:
@@ -961,28 +863,3 @@ class ContainerService:
         await self._logs.close()
         for task in list(self._tasks):
             task.cancel()
-
-    def counts(self) -> dict[str, int]:
-        result = {"running": 0, "paused": 0, "stopped": 0}
-        for container in self._containers.values():
-            if container.state.Paused:
-                result["paused"] += 1
-            elif container.state.Running:
-                result["running"] += 1
-            else:
-                result["stopped"] += 1
-        return result
-
-
-class _Following:
-    """Tells a following log reader whether more output can come, and waits for it."""
-
-    def __init__(self, manager: logs.LogManager, container: Container) -> None:
-        self._manager = manager
-        self._container = container
-
-    def is_running(self) -> bool:
-        return self._container.state.Running or self._manager.is_copying(self._container.id)
-
-    async def wait_for_data(self, timeout: float) -> None:
-        await self._manager.wait_written(self._container.id, timeout)

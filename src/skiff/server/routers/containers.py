@@ -52,12 +52,9 @@ class ReadConfig(Protocol):
 
 
 class ContainersBackend(Protocol):
+    """The container lifecycle."""
+
     async def create(self, name: str | None, body: dict[str, Any]) -> tuple[str, list[str]]: ...
-
-    def list_containers(self, all_containers: bool, limit: int, size: bool,
-             filters: flt.Filters) -> list[dict[str, Any]]: ...
-
-    def inspect(self, ref: str, size: bool = False) -> dict[str, Any]: ...
 
     def get(self, ref: str) -> Any: ...
 
@@ -81,13 +78,7 @@ class ContainersBackend(Protocol):
 
     def rename(self, ref: str, new_name: str) -> None: ...
 
-    async def top(self, ref: str, ps_args: str) -> dict[str, Any]: ...
-
-    async def changes(self, ref: str) -> list[Any]: ...
-
     async def update(self, ref: str, body: dict[str, Any]) -> list[str]: ...
-
-    def export(self, ref: str) -> AsyncIterator[bytes]: ...
 
     async def prune(self, filters: flt.Filters) -> dict[str, Any]: ...
 
@@ -95,12 +86,28 @@ class ContainersBackend(Protocol):
 
     def resize(self, ref: str, height: int, width: int) -> None: ...
 
+
+class QueriesBackend(Protocol):
+    """Read-only views of containers."""
+
+    def list_containers(self, all_containers: bool, limit: int, size: bool,
+                        filters: flt.Filters) -> list[dict[str, Any]]: ...
+
+    def inspect(self, ref: str, size: bool = False) -> dict[str, Any]: ...
+
+    async def top(self, ref: str, ps_args: str) -> dict[str, Any]: ...
+
+    async def changes(self, ref: str) -> list[Any]: ...
+
+    def export(self, ref: str) -> AsyncIterator[bytes]: ...
+
     def log_reader(self, ref: str) -> Any: ...
 
     def logs(self, ref: str, config: Any) -> AsyncIterator[list[Any]]: ...
 
 
-def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> None:
+def setup(routes: Routes, containers: ContainersBackend, queries: QueriesBackend,
+          read_config: Any) -> None:
     async def create(request: web.Request) -> web.StreamResponse:
         body = schema.decode_object(await request.read(), schema.CREATE_BODY,
                                     "ContainerConfigWrapper")
@@ -110,11 +117,11 @@ def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> No
     async def list_containers(request: web.Request) -> web.StreamResponse:
         filters = flt.parse(request.query.get("filters"), LIST_FILTERS)
         limit = query_int(request, "limit", -1)
-        return json_response(containers.list_containers(query_bool(request, "all"), limit,
+        return json_response(queries.list_containers(query_bool(request, "all"), limit,
                                              query_bool(request, "size"), filters))
 
     async def inspect(request: web.Request) -> web.StreamResponse:
-        return json_response(containers.inspect(request.match_info["id"],
+        return json_response(queries.inspect(request.match_info["id"],
                                                 query_bool(request, "size")))
 
     async def start(request: web.Request) -> web.StreamResponse:
@@ -174,11 +181,11 @@ def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> No
         return web.Response(status=204)
 
     async def top(request: web.Request) -> web.StreamResponse:
-        return json_response(await containers.top(request.match_info["id"],
+        return json_response(await queries.top(request.match_info["id"],
                                                   request.query.get("ps_args", "")))
 
     async def changes(request: web.Request) -> web.StreamResponse:
-        items = await containers.changes(request.match_info["id"])
+        items = await queries.changes(request.match_info["id"])
         return json_response([{"Path": c.path, "Kind": c.kind} for c in items] or None)
 
     async def update(request: web.Request) -> web.StreamResponse:
@@ -187,7 +194,7 @@ def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> No
         return json_response({"Warnings": warnings})
 
     async def export(request: web.Request) -> web.StreamResponse:
-        stream = containers.export(request.match_info["id"])
+        stream = queries.export(request.match_info["id"])
         first = await anext(stream, b"")
         response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
         await response.prepare(request)
@@ -209,7 +216,7 @@ def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> No
 
     async def logs(request: web.Request) -> web.StreamResponse:
         ref = request.match_info["id"]
-        container, _ = containers.log_reader(ref)
+        container, _ = queries.log_reader(ref)
         want_out = query_bool(request, "stdout")
         want_err = query_bool(request, "stderr")
         if not (want_out or want_err):
@@ -229,7 +236,7 @@ def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> No
         response = web.StreamResponse(headers={
             "Content-Type": hijack.RAW if tty else hijack.MULTIPLEXED})
         await response.prepare(request)
-        batches = containers.logs(ref, config)
+        batches = queries.logs(ref, config)
         try:
             async for batch in batches:
                 chunks = []
@@ -257,7 +264,7 @@ def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> No
         replay = query_bool(request, "logs")
         detach = streams.detach_sequence(request.query.get("detachKeys"))
         if replay:
-            containers.log_reader(ref)
+            queries.log_reader(ref)
         response, client = await hijack.upgrade(request, hijack.RAW if tty else
                                                 hijack.MULTIPLEXED)
 
@@ -266,7 +273,7 @@ def setup(routes: Routes, containers: ContainersBackend, read_config: Any) -> No
 
         try:
             if replay:
-                async for batch in containers.logs(ref, read_config(follow=False)):
+                async for batch in queries.logs(ref, read_config(follow=False)):
                     data = b"".join(encode(m.stream, m.data) for m in batch if want.get(m.stream))
                     if data and not await client.write(data):
                         return response
