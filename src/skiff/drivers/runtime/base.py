@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from skiff.drivers.runtime.direct_exec import DirectSession
     from skiff.drivers.runtime.execs import ExecRequest, ExecSession
 
 
@@ -82,5 +83,9 @@ class Runtime(Protocol):
 
     async def exec(self, request: ExecRequest,
                    connect: Callable[[Path], Awaitable[Any]]) -> tuple[ExecSession, Any]: ...
+
+    async def exec_attached(self, container_id: str, exec_id: str, process: dict[str, Any],
+                            stdin: bool,
+                            describe: Callable[[str], tuple[str, int]]) -> DirectSession: ...
 
     def exec_bundle(self, container_id: str, exec_id: str) -> Path: ...

@@ -18,7 +18,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from skiff.drivers.runtime import direct_exec
 from skiff.drivers.runtime.base import CreateRequest, ExitStatus, RuntimeError_
+from skiff.drivers.runtime.direct_exec import DirectSession
 from skiff.drivers.runtime.execs import ExecRequest, ExecSession, start_exec
 from skiff.store.layout import Layout, atomic_write
 
@@ -244,6 +246,13 @@ class ConmonRuntime:
                    connect: Callable[[Path], Awaitable[Any]]) -> tuple[ExecSession, Any]:
         """Start an exec session (see ``execs``); ``connect`` attaches before it runs."""
         return await start_exec(self._conmon, self.path, self._root, request, connect)
+
+    async def exec_attached(self, container_id: str, exec_id: str, process: dict[str, Any],
+                            stdin: bool, describe: direct_exec.Describe) -> DirectSession:
+        """An attached session without a TTY, run by the runtime directly (no monitor)."""
+        return await direct_exec.run(self.path, self._root, container_id,
+                                     self.exec_bundle(container_id, exec_id), process, stdin,
+                                     describe)
 
     def exec_bundle(self, container_id: str, exec_id: str) -> Path:
         return self.bundle(container_id) / "exec" / exec_id[:32]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from skiff.drivers.runtime.base import RuntimeError_
+from skiff.drivers.runtime.direct_exec import DirectSession
 from skiff.drivers.runtime.execs import ExecRequest, ExecSession
 from skiff.engine.containers import caps, start_errors, users
 from skiff.engine.containers.attach import MonitorStream
@@ -32,7 +33,7 @@ class ExecInstance:
     exit_code: int | None = None
     pid: int = 0
     started: bool = False
-    session: ExecSession | None = field(default=None, repr=False)
+    session: ExecSession | DirectSession | None = field(default=None, repr=False)
 
     def to_api(self) -> dict[str, Any]:
         cmd = list(self.config.get("Cmd") or [])
@@ -48,7 +49,7 @@ class ExecInstance:
             "CanRemove": not self.running and self.started,
             "ContainerID": self.container_id,
             "DetachKeys": self.config.get("DetachKeys") or "",
-            "Pid": self.pid,
+            "Pid": self.session.pid if self.session is not None else self.pid,
         }
 
 
@@ -129,7 +130,7 @@ class ExecService:
         return process
 
     async def start(self, exec_id: str, detach: bool, tty: bool | None,
-                    console: list[int] | None = None) -> MonitorStream | None:
+                    console: list[int] | None = None) -> MonitorStream | DirectSession | None:
         """Run the exec; attached sessions get a stream connected before the process runs."""
         instance = self.get(exec_id)
         if instance.started:
@@ -145,15 +146,20 @@ class ExecService:
         request = ExecRequest(container.id, exec_id,
                               runtime.exec_bundle(container.id, exec_id), process, use_tty,
                               bool(config.get("AttachStdin")), attach)
+        session: ExecSession | DirectSession
+        stream: Any
         try:
-            session, stream = await runtime.exec(request, MonitorStream.connect)
+            if attach and not use_tty:
+                session = stream = await runtime.exec_attached(
+                    container.id, exec_id, process, bool(config.get("AttachStdin")),
+                    _exec_error)
+            else:
+                session, stream = await runtime.exec(request, MonitorStream.connect)
         except RuntimeError_ as exc:
             if runtime.exit_status(container.id) is not None:
                 raise Conflict(f"container {container.id} is not running") from None
-            message, code = start_errors.docker_start_error(str(exc))
-            instance.exit_code = code if code in (126, 127) else 126
-            raise System(message.replace("failed to create task for container: OCI runtime "
-                                         "create failed", "OCI runtime exec failed")) from None
+            message, instance.exit_code = _exec_error(str(exc))
+            raise System(message) from None
         instance.session = session
         instance.pid = session.pid
         instance.running = True
@@ -163,7 +169,7 @@ class ExecService:
                              container.id, {"name": container.name,
                                             "image": container.image_ref, "execID": exec_id})
         session.exit_code.add_done_callback(lambda f: self._finished(instance, container, f))
-        return stream if isinstance(stream, MonitorStream) else None
+        return stream if isinstance(stream, (MonitorStream, DirectSession)) else None
 
     def _finished(self, instance: ExecInstance, container: Container,
                   future: asyncio.Future[int]) -> None:
@@ -191,3 +197,11 @@ class ExecService:
         if instance.session is None or not instance.running:
             raise Conflict(f"Exec {exec_id} is not running")
         instance.session.resize(height, width)
+
+
+def _exec_error(runtime_message: str) -> tuple[str, int]:
+    """Docker's wording and exit code for an exec the runtime could not start."""
+    message, code = start_errors.docker_start_error(runtime_message)
+    message = message.replace("failed to create task for container: OCI runtime create failed",
+                              "OCI runtime exec failed")
+    return message, code if code in (126, 127) else 126

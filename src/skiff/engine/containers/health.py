@@ -127,7 +127,8 @@ class HealthService:
             if code is None:
                 raise TimeoutError
         except TimeoutError:
-            pid = self._execs.get(exec_id).pid
+            instance = self._execs.get(exec_id)
+            pid = instance.session.pid if instance.session is not None else instance.pid
             if pid:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
