@@ -60,6 +60,14 @@ class ExecService:
         self._containers = containers
         self._events = events
         self._execs: dict[str, ExecInstance] = {}
+        self._specs: dict[str, tuple[tuple[str, int], dict[str, Any]]] = {}
+        containers.observers.append(self)
+
+    def started(self, container: Container) -> None:
+        self._specs.pop(container.id, None)
+
+    def stopped(self, container: Container) -> None:
+        self._specs.pop(container.id, None)
 
     def _running_container(self, ref: str) -> Container:
         container = self._containers.get(ref)
@@ -97,10 +105,19 @@ class ExecService:
         return [e.id for e in self._execs.values() if e.container_id == container_id
                 and e.running]
 
+    def _spec_of(self, container: Container) -> dict[str, Any]:
+        """The container's OCI spec, parsed once per start of the container."""
+        path = self._containers.bundle_of(container) / "config.json"
+        key = (container.id, path.stat().st_mtime_ns)
+        cached = self._specs.get(container.id)
+        if cached is None or cached[0] != key:
+            cached = (key, json.loads(path.read_text()))
+            self._specs[container.id] = cached
+        return cached[1]
+
     def _process(self, container: Container, instance: ExecInstance, tty: bool) -> dict[str, Any]:
         """The container's own process spec with the exec's command, env, user and cwd."""
-        bundle = self._containers.bundle_of(container)
-        spec = json.loads((bundle / "config.json").read_text())
+        spec = self._spec_of(container)
         process: dict[str, Any] = dict(spec["process"])
         config = instance.config
         process["args"] = list(config["Cmd"])
