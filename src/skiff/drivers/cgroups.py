@@ -67,3 +67,23 @@ def procs(path: str) -> list[int]:
             continue
         return [int(p) for p in text.split()]
     return []
+
+
+MONITORS = "skiff-monitors"
+
+
+def move_to(pid: int, group: str = MONITORS) -> None:
+    """Put a process (a container's monitor) into its own cgroup in every hierarchy.
+
+    Monitors must not live in skiffd's cgroup: a service manager stopping skiffd would kill
+    them, and with them the containers that live restore should keep.
+    """
+    roots = [ROOT] if version() == 2 else [
+        entry for entry in ROOT.iterdir() if entry.is_dir() and os.path.ismount(entry)]
+    for root in roots:
+        target = root / group
+        try:
+            target.mkdir(exist_ok=True)
+            (target / "cgroup.procs").write_text(str(pid))
+        except OSError:
+            continue  # a hierarchy we may not write to: the others still count

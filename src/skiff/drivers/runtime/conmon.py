@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from skiff.drivers import cgroups
 from skiff.drivers.runtime import direct_exec
 from skiff.drivers.runtime.base import CreateRequest, ExitStatus, RuntimeError_
 from skiff.drivers.runtime.direct_exec import DirectSession
@@ -91,6 +92,9 @@ class ConmonRuntime:
             assert proc.stderr is not None
             stderr = await proc.stderr.read()
             await proc.wait()
+            monitor = self.monitor_pid(request.container_id)
+            if monitor is not None:
+                cgroups.move_to(monitor)
             ours.setblocking(False)
             loop = asyncio.get_running_loop()
             raw = await loop.sock_recv(ours, 65536)
