@@ -85,6 +85,15 @@ UPDATE_BODY: dict[str, Spec] = {
 }
 
 
+NETWORK_CREATE: dict[str, Spec] = {
+    "Name": "str", "CheckDuplicate": "bool", "Driver": "str", "Scope": "str",
+    "Internal": "bool", "Attachable": "bool", "Ingress": "bool", "ConfigOnly": "bool",
+    "EnableIPv4": "bool", "EnableIPv6": "bool", "Options": STRMAP, "Labels": STRMAP,
+    "IPAM": {"Driver": "str", "Options": STRMAP,
+             "Config": ("list", {"Subnet": "str", "IPRange": "str", "Gateway": "str",
+                                 "AuxiliaryAddresses": STRMAP})},
+}
+
 EXEC_CONFIG: dict[str, Spec] = {
     "AttachStdin": "bool", "AttachStdout": "bool", "AttachStderr": "bool",
     "DetachKeys": "str", "Tty": "bool", "ConsoleSize": ("list", "int"), "Env": STRS,

@@ -35,6 +35,7 @@ from skiff.engine.containers.service import ContainerService, DaemonDefaults
 from skiff.engine.events import EventService
 from skiff.engine.images.service import ImageService
 from skiff.engine.images.store import ImageStore
+from skiff.engine.networks.service import NetworkService
 from skiff.engine.system import SystemService
 from skiff.errdefs import SkiffError
 from skiff.server import app as server_app
@@ -42,6 +43,7 @@ from skiff.server.routers import archive as archive_router
 from skiff.server.routers import containers as containers_router
 from skiff.server.routers import execs as execs_router
 from skiff.server.routers import images as images_router
+from skiff.server.routers import networks as networks_router
 from skiff.server.routers import system as system_router
 from skiff.store.blobs import BlobStore
 from skiff.store.db import Database
@@ -152,6 +154,9 @@ async def build(config: DaemonConfig) -> Daemon:
     containers_router.setup(routes, containers, queries, ReadConfig)
     execs_router.setup(routes, execs)
     archive_router.setup(routes, FileService(containers))
+    networks = NetworkService(db, events)
+    containers.is_network = networks.exists
+    networks_router.setup(routes, networks)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     for host in config.hosts:

@@ -27,6 +27,10 @@ CREATE TABLE IF NOT EXISTS layers (
     chain_id TEXT PRIMARY KEY,
     data TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS networks (
+    id TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     time_nano INTEGER NOT NULL,
@@ -106,6 +110,17 @@ class Database:
 
     def layers(self) -> list[Row]:
         return [json.loads(r[0]) for r in self._conn.execute("SELECT data FROM layers")]
+
+    # networks
+    def put_network(self, network_id: str, data: Row) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO networks (id, data) VALUES (?, ?)",
+                           (network_id, json.dumps(data)))
+
+    def delete_network(self, network_id: str) -> None:
+        self._conn.execute("DELETE FROM networks WHERE id = ?", (network_id,))
+
+    def networks(self) -> list[Row]:
+        return [json.loads(r[0]) for r in self._conn.execute("SELECT data FROM networks")]
 
     # events
     def append_event(self, time_nano: int, data: Row) -> None:

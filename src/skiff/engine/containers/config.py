@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from skiff.engine.containers import caps, spec
-from skiff.errdefs import InvalidParameter, NotFound
+from skiff.errdefs import InvalidParameter, NotFound, NotImplementedYet
 
 
 def merge_image_config(config: dict[str, Any], image: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +47,8 @@ def merge_image_config(config: dict[str, Any], image: dict[str, Any]) -> dict[st
 
 
 def validate_host_config(host_config: dict[str, Any], config: dict[str, Any],
-                         swap_supported: bool, get: Callable[[str], object]) -> list[str]:
+                         swap_supported: bool, get: Callable[[str], object],
+                         is_network: Callable[[str], bool] = lambda _name: False) -> list[str]:
     warnings: list[str] = []
     spec.user_mounts(host_config)
     spec.resources(host_config, swap_supported)
@@ -57,6 +58,9 @@ def validate_host_config(host_config: dict[str, Any], config: dict[str, Any],
     mode = host_config.get("NetworkMode") or "default"
     if mode not in ("default", "bridge", "none", "host") and not mode.startswith(
             "container:"):
+        if is_network(mode):
+            raise NotImplementedYet(f"attaching containers to the user-defined network {mode} "
+                                    f"is not supported yet")
         raise NotFound(f"network {mode} not found")
     if mode.startswith("container:"):
         get(mode.split(":", 1)[1])

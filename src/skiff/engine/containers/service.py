@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 import signal as signals
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -106,6 +107,7 @@ class ContainerService:
         self._restarts: dict[str, asyncio.Task[None]] = {}
         self._closing = False
         self.observers: list[LifecycleObserver] = []
+        self.is_network: Callable[[str], bool] = lambda _name: False
         self._backoff: dict[str, restart.Backoff] = {}
         images.set_users(self.users_of_image)
 
@@ -209,7 +211,8 @@ class ContainerService:
         merged = config_rules.merge_image_config(config, image.container_config)
         if not (merged.get("Entrypoint") or merged.get("Cmd")):
             raise InvalidParameter("no command specified")
-        warnings = config_rules.validate_host_config(host_config, merged, self._swap, self.get)
+        warnings = config_rules.validate_host_config(host_config, merged, self._swap, self.get,
+                                                     self.is_network)
         runtime = host_config.get("Runtime") or self._defaults.runtime
         if runtime not in self._runtimes:
             raise InvalidParameter(f"unknown or invalid runtime name: {runtime}")

@@ -1,0 +1,1 @@
+"""Networks: Docker's network model, IPAM bookkeeping and (later) name resolution."""

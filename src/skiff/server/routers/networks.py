@@ -1,0 +1,60 @@
+"""/networks/…: create, list, inspect, remove, prune."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from skiff.api import filters as flt
+from skiff.api import schema
+from skiff.errdefs import NotImplementedYet
+from skiff.server.app import Routes, json_response
+
+LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
+PRUNE_FILTERS = ("label", "label!", "until")
+
+
+class NetworksBackend(Protocol):
+    def create(self, body: dict[str, Any]) -> dict[str, str]: ...
+
+    def inspect(self, ref: str) -> dict[str, Any]: ...
+
+    def list_networks(self, filters: flt.Filters) -> list[dict[str, Any]]: ...
+
+    def remove(self, ref: str) -> None: ...
+
+    def prune(self, filters: flt.Filters) -> dict[str, Any]: ...
+
+
+def setup(routes: Routes, networks: NetworksBackend) -> None:
+    async def create(request: web.Request) -> web.StreamResponse:
+        body = schema.decode_object(await request.read(), schema.NETWORK_CREATE,
+                                    "NetworkCreateRequest")
+        return json_response(networks.create(body), 201)
+
+    async def list_networks(request: web.Request) -> web.StreamResponse:
+        return json_response(networks.list_networks(
+            flt.parse(request.query.get("filters"), LIST_FILTERS)))
+
+    async def inspect(request: web.Request) -> web.StreamResponse:
+        return json_response(networks.inspect(request.match_info["id"]))
+
+    async def remove(request: web.Request) -> web.StreamResponse:
+        networks.remove(request.match_info["id"])
+        return web.Response(status=204)
+
+    async def prune(request: web.Request) -> web.StreamResponse:
+        return json_response(networks.prune(
+            flt.parse(request.query.get("filters"), PRUNE_FILTERS)))
+
+    async def not_yet(request: web.Request) -> web.StreamResponse:
+        raise NotImplementedYet("connecting containers to networks is not supported yet")
+
+    routes.add("GET", "/networks", list_networks)
+    routes.add("POST", "/networks/create", create)
+    routes.add("POST", "/networks/prune", prune)
+    routes.add("GET", "/networks/{id}", inspect)
+    routes.add("DELETE", "/networks/{id}", remove)
+    routes.add("POST", "/networks/{id}/connect", not_yet)
+    routes.add("POST", "/networks/{id}/disconnect", not_yet)

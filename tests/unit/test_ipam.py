@@ -1,0 +1,67 @@
+"""IPAM rules: Docker's default pools, overlap, gateway and range checks, allocation."""
+
+from __future__ import annotations
+
+import pytest
+
+from skiff.engine.networks import ipam
+from skiff.errdefs import Conflict, InvalidParameter
+
+
+def test_default_pools_start_after_the_default_bridge() -> None:
+    taken = [ipam.DEFAULT_BRIDGE_SUBNET]
+    first = ipam.pick_subnet(taken)
+    assert str(first) == "172.18.0.0/16"
+    assert str(ipam.pick_subnet([*taken, first])) == "172.19.0.0/16"
+
+
+def test_pools_move_on_to_192_168_when_172_is_used_up() -> None:
+    taken = [ipam.Net(f"172.{n}.0.0/16") for n in range(17, 32)]
+    assert str(ipam.pick_subnet(taken)) == "192.168.0.0/20"
+
+
+def test_overlapping_subnet_is_refused() -> None:
+    with pytest.raises(Conflict):
+        ipam.Pool.build("172.17.5.0/24", None, None, [ipam.DEFAULT_BRIDGE_SUBNET])
+
+
+@pytest.mark.parametrize(("subnet", "gateway", "ip_range"), [
+    ("10.1.0.0/24", "10.2.0.1", None),
+    ("10.1.0.0/24", None, "10.2.0.0/28"),
+    ("10.1.0.300/24", None, None),
+    ("10.1.0.1/24", None, None),
+    (None, "10.1.0.1", None),
+])
+def test_bad_configs_are_refused(subnet: str | None, gateway: str | None,
+                                 ip_range: str | None) -> None:
+    with pytest.raises(InvalidParameter):
+        ipam.Pool.build(subnet, gateway, ip_range, [])
+
+
+def test_allocation_skips_network_gateway_and_taken_addresses() -> None:
+    pool = ipam.Pool.build("10.1.0.0/29", "10.1.0.1", None, [])
+    assert str(pool.allocate()) == "10.1.0.2"
+    assert str(pool.allocate("10.1.0.5")) == "10.1.0.5"
+    with pytest.raises(Conflict):
+        pool.allocate("10.1.0.5")
+    with pytest.raises(Conflict):
+        pool.allocate("10.1.0.1")
+    with pytest.raises(InvalidParameter):
+        pool.allocate("10.9.0.9")
+    assert [str(pool.allocate()) for _ in range(3)] == ["10.1.0.3", "10.1.0.4", "10.1.0.6"]
+    with pytest.raises(Conflict):
+        pool.allocate()
+    pool.release(ipam.Addr("10.1.0.3"))
+    assert str(pool.allocate()) == "10.1.0.3"
+
+
+def test_ip_range_limits_dynamic_addresses() -> None:
+    pool = ipam.Pool.build("10.1.0.0/24", None, "10.1.0.128/30", [])
+    assert [str(pool.allocate()) for _ in range(2)] == ["10.1.0.129", "10.1.0.130"]
+
+
+def test_rows_round_trip() -> None:
+    pool = ipam.Pool.build("10.1.0.0/24", "10.1.0.254", "10.1.0.0/25", [])
+    pool.allocate()
+    again = ipam.Pool.from_row(pool.to_row())
+    assert again == pool
