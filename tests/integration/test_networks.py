@@ -70,3 +70,71 @@ def test_prune_removes_unused_custom_networks(docker: DockerCLI) -> None:
     out = docker("network", "prune", "-f", "--filter", f"label=prune={name}").stdout
     assert name in out
     assert name not in docker("network", "ls", "--format", "{{.Name}}").stdout.split()
+
+
+def _links() -> str:
+    import subprocess
+
+    return subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+
+
+def test_containers_on_a_user_network_reach_each_other(docker: DockerCLI, runtime: str) -> None:
+    net, server = _name(), f"srv-{secrets.token_hex(4)}"
+    docker("network", "create", "--subnet", "10.78.0.0/24", net)
+    try:
+        docker("run", "-d", "--name", server, "--runtime", runtime, "--network", net,
+               "busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
+        address = docker("inspect", "-f",
+                         f'{{{{(index .NetworkSettings.Networks "{net}").IPAddress}}}}',
+                         server).stdout.strip()
+        assert address.startswith("10.78.0.")
+        hostname = docker("exec", server, "hostname").stdout.strip()
+        fetched = docker("run", "--rm", "--network", net, "busybox", "wget", "-qO-",
+                         f"http://{address}/hostname").stdout.strip()
+        assert fetched == hostname
+        hosts = docker("exec", server, "cat", "/etc/hosts").stdout
+        assert f"{address}\t{hostname}" in hosts
+        listed = docker("network", "inspect", net, "--format",
+                        "{{range .Containers}}{{.Name}} {{end}}").stdout.split()
+        assert server in listed
+        busy = docker("network", "rm", net, check=False)
+        assert busy.returncode != 0 and "active endpoints" in busy.stderr
+    finally:
+        docker("rm", "-f", server, check=False)
+        docker("network", "rm", net, check=False)
+    assert "br-" not in _links() or net not in _links()
+
+
+def test_static_address_and_taken_address(docker: DockerCLI, name: str) -> None:
+    net = _name()
+    docker("network", "create", "--subnet", "10.79.0.0/24", net)
+    try:
+        docker("run", "-d", "--name", name, "--network", net, "--ip", "10.79.0.50",
+               "busybox", "sleep", "300")
+        assert docker("exec", name, "ip", "-4", "-o", "addr", "show", "eth0").stdout.split()[3] \
+            == "10.79.0.50/24"
+        clash = docker("run", "--rm", "--network", net, "--ip", "10.79.0.50", "busybox", "true",
+                       check=False)
+        assert clash.returncode != 0 and "already in use" in clash.stderr
+        outside = docker("run", "--rm", "--network", net, "--ip", "10.80.0.5", "busybox",
+                         "true", check=False)
+        assert outside.returncode != 0
+    finally:
+        docker("rm", "-f", name, check=False)
+        docker("network", "rm", net, check=False)
+
+
+def test_network_teardown_leaves_nothing(docker: DockerCLI) -> None:
+    import subprocess
+
+    net = _name()
+    out = docker("network", "create", net).stdout.strip()
+    bridge = f"br-{out[:12]}"
+    docker("run", "--rm", "--network", net, "busybox", "true")
+    assert bridge in _links()
+    docker("network", "rm", net)
+    assert bridge not in _links()
+    with open("/proc/mounts") as fh:
+        assert "/netns/" not in fh.read()
+    nat = subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True, text=True).stdout
+    assert net not in nat

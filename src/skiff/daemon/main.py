@@ -35,6 +35,7 @@ from skiff.engine.containers.service import ContainerService, DaemonDefaults
 from skiff.engine.events import EventService
 from skiff.engine.images.service import ImageService
 from skiff.engine.images.store import ImageStore
+from skiff.engine.networks.sandbox import Sandboxes
 from skiff.engine.networks.service import NetworkService
 from skiff.engine.system import SystemService
 from skiff.errdefs import SkiffError
@@ -139,6 +140,9 @@ async def build(config: DaemonConfig) -> Daemon:
         seccomp_profile=seccomp.load_default())
     containers = ContainerService(layout, db, events, images, snapshots, runtimes, defaults)
     containers.load()
+    networks = NetworkService(db, events)
+    containers.is_network = networks.exists
+    containers.sandboxes = Sandboxes(networks, layout)
     execs = ExecService(containers, events)
     HealthService(containers, execs, events)
     exits = ExitWatcher(layout.exits_dir, containers.on_exit)
@@ -154,8 +158,6 @@ async def build(config: DaemonConfig) -> Daemon:
     containers_router.setup(routes, containers, queries, ReadConfig)
     execs_router.setup(routes, execs)
     archive_router.setup(routes, FileService(containers))
-    networks = NetworkService(db, events)
-    containers.is_network = networks.exists
     networks_router.setup(routes, networks)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from skiff.engine.containers import caps, spec
-from skiff.errdefs import InvalidParameter, NotFound, NotImplementedYet
+from skiff.errdefs import InvalidParameter, NotFound
 
 
 def merge_image_config(config: dict[str, Any], image: dict[str, Any]) -> dict[str, Any]:
@@ -56,11 +56,8 @@ def validate_host_config(host_config: dict[str, Any], config: dict[str, Any],
         warnings.append("Your kernel does not support swap limit capabilities or the cgroup "
                         "is not mounted. Memory limited without swap.")
     mode = host_config.get("NetworkMode") or "default"
-    if mode not in ("default", "bridge", "none", "host") and not mode.startswith(
-            "container:"):
-        if is_network(mode):
-            raise NotImplementedYet(f"attaching containers to the user-defined network {mode} "
-                                    f"is not supported yet")
+    predefined = mode in ("default", "bridge", "none", "host") or mode.startswith("container:")
+    if not predefined and not is_network(mode):
         raise NotFound(f"network {mode} not found")
     if mode.startswith("container:"):
         get(mode.split(":", 1)[1])

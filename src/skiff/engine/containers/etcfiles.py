@@ -36,7 +36,8 @@ def resolv_conf(host_network: bool, dns: list[str], search: list[str], options: 
     return "\n".join(line for line in lines if line.strip()) + "\n"
 
 
-def hosts_file(hostname: str, extra_hosts: list[str], host_network: bool) -> str:
+def hosts_file(hostname: str, extra_hosts: list[str], host_network: bool,
+               own: list[str] | None = None) -> str:
     if host_network:
         try:
             base = Path("/etc/hosts").read_text()
@@ -46,6 +47,8 @@ def hosts_file(hostname: str, extra_hosts: list[str], host_network: bool) -> str
         base = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
                 "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
                 "ff02::2\tip6-allrouters\n")
+    for address in own or []:
+        base += f"{address}\t{hostname}\n"
     for entry in extra_hosts:
         name, sep, address = entry.partition(":")
         if not sep:
@@ -57,11 +60,13 @@ def hosts_file(hostname: str, extra_hosts: list[str], host_network: bool) -> str
 
 
 def write_all(directory: Path, hostname: str, host_network: bool, dns: list[str],
-              search: list[str], options: list[str], extra_hosts: list[str]) -> dict[str, str]:
+              search: list[str], options: list[str], extra_hosts: list[str],
+              own: list[str] | None = None) -> dict[str, str]:
     """Write the three files; return container path -> host path."""
     files = {
         "/etc/hostname": (directory / "hostname", hostname + "\n"),
-        "/etc/hosts": (directory / "hosts", hosts_file(hostname, extra_hosts, host_network)),
+        "/etc/hosts": (directory / "hosts",
+                       hosts_file(hostname, extra_hosts, host_network, own)),
         "/etc/resolv.conf": (directory / "resolv.conf",
                              resolv_conf(host_network, dns, search, options)),
     }

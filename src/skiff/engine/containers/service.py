@@ -71,6 +71,16 @@ class LifecycleObserver(Protocol):
     def stopped(self, container: Container) -> None: ...
 
 
+class SandboxProvider(Protocol):
+    """Gives a container its network namespace and endpoints (user-defined networks)."""
+
+    async def prepare(self, container: Container) -> Path | None: ...
+
+    async def release(self, container: Container) -> None: ...
+
+    def own_addresses(self, container: Container) -> list[str]: ...
+
+
 @dataclass
 class DaemonDefaults:
     """Daemon-wide settings that shape new containers."""
@@ -108,6 +118,7 @@ class ContainerService:
         self._closing = False
         self.observers: list[LifecycleObserver] = []
         self.is_network: Callable[[str], bool] = lambda _name: False
+        self.sandboxes: SandboxProvider | None = None
         self._backoff: dict[str, restart.Backoff] = {}
         images.set_users(self.users_of_image)
 
@@ -287,10 +298,12 @@ class ContainerService:
             user = users.resolve(rootfs, container.config.get("User") or "",
                                  host.get("GroupAdd"))
             host_network = (host.get("NetworkMode") or "") == "host"
+            netns_path = await self.sandboxes.prepare(container) if self.sandboxes else None
+            own = self.sandboxes.own_addresses(container) if self.sandboxes else []
             etc = etcfiles.write_all(directory, container.config.get("Hostname") or "",
                                      host_network, host.get("Dns") or [],
                                      host.get("DnsSearch") or [], host.get("DnsOptions") or [],
-                                     host.get("ExtraHosts") or [])
+                                     host.get("ExtraHosts") or [], own)
             user_mounts = spec.user_mounts(host)
             for mount in user_mounts:
                 if mount["type"] == "bind" and not os.path.exists(mount["source"]):
@@ -303,7 +316,8 @@ class ContainerService:
                                                     self._defaults.cgroup_parent),
                 init_binary=self._defaults.init_binary,
                 seccomp_profile=self._defaults.seccomp_profile, swap_supported=self._swap,
-                host_network=host_network, extra_mounts=user_mounts)
+                host_network=host_network, extra_mounts=user_mounts,
+                netns_path=str(netns_path) if netns_path else None)
             oci = spec.build(container, inputs)
             self._join_namespaces(container, oci)
             log_config = host.get("LogConfig") or {}
@@ -336,6 +350,7 @@ class ContainerService:
         except RuntimeError_ as exc:
             if mounted:
                 await asyncio.to_thread(self._snapshots.unmount, container.id)
+            await self._release_sandbox(container)
             message, code = start_errors.docker_start_error(str(exc))
             container.state.Error = message
             container.state.ExitCode = code
@@ -346,6 +361,7 @@ class ContainerService:
         except SkiffError as exc:
             if mounted:
                 await asyncio.to_thread(self._snapshots.unmount, container.id)
+            await self._release_sandbox(container)
             container.state.Error = exc.message
             self._save(container)
             self._fail_pending_attach(container)
@@ -353,6 +369,7 @@ class ContainerService:
         except BaseException:
             if mounted:
                 await asyncio.to_thread(self._snapshots.unmount, container.id)
+            await self._release_sandbox(container)
             self._fail_pending_attach(container)
             raise
         container.state.set_running(pid, now_ns())
@@ -365,6 +382,10 @@ class ContainerService:
         # the container may have exited before we marked it running
         if runtime.exit_status(container.id) is not None:
             self._spawn(self._handle_exit(container.id))
+
+    async def _release_sandbox(self, container: Container) -> None:
+        if self.sandboxes is not None:
+            await self.sandboxes.release(container)
 
     def _join_namespaces(self, container: Container, oci: dict[str, Any]) -> None:
         mode = container.host_config.get("NetworkMode") or ""
@@ -456,6 +477,7 @@ class ContainerService:
         await self._logs.stop(container.id, discard_journal=True)
         await runtime.delete(container.id, force=True)
         await asyncio.to_thread(self._snapshots.unmount, container.id)
+        await self._release_sandbox(container)
         runtime.cleanup(container.id)
         code = status.code if status.code >= 0 else 255
         if status.oom_killed:
@@ -531,6 +553,7 @@ class ContainerService:
             await self._logs.stop(container.id, discard_journal=True)
             await runtime.delete(container.id, force=True)
             await asyncio.to_thread(self._snapshots.unmount, container.id)
+            await self._release_sandbox(container)
             runtime.cleanup(container.id)
             container.state.set_exited(137, False, now_ns())
             self._save(container)
@@ -656,6 +679,7 @@ class ContainerService:
             runtime = self._runtime(container)
             await runtime.delete(container.id, force=True)
             runtime.cleanup(container.id)
+            await self._release_sandbox(container)
             await asyncio.to_thread(self._snapshots.remove, container.id)
             await asyncio.to_thread(shutil.rmtree, self._dir(container), True)
             self._db.delete_container(container.id)

@@ -80,6 +80,7 @@ class SpecInputs:
     host_network: bool = False
     extra_mounts: list[dict[str, Any]] = field(default_factory=list)
     rlimit_nofile_hard: int | None = None
+    netns_path: str | None = None
 
 
 def environment(container: Container, hostname: str) -> list[str]:
@@ -359,8 +360,10 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
     if host.get("Init") and inputs.init_binary:
         mounts.append(_mount(INIT_PATH, "bind", inputs.init_binary, ["bind", "ro", "rprivate"]))
     mounts += inputs.extra_mounts
-    namespaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount")]
-    if not inputs.host_network:
+    namespaces: list[dict[str, str]] = [{"type": t} for t in ("pid", "ipc", "uts", "mount")]
+    if inputs.netns_path:
+        namespaces.append({"type": "network", "path": inputs.netns_path})
+    elif not inputs.host_network:
         namespaces.append({"type": "network"})
     else:
         namespaces = [n for n in namespaces if n["type"] != "uts"]

@@ -69,7 +69,7 @@ def summary(container: Container, size: tuple[int, int] | None = None) -> dict[s
         "State": container.state.Status,
         "Status": status_text(container),
         "HostConfig": {"NetworkMode": network_mode(container)},
-        "NetworkSettings": {"Networks": {}},
+        "NetworkSettings": {"Networks": dict(container.networking.get("Settings") or {})},
         "Mounts": mounts(container),
     }
     if size is not None:
@@ -162,7 +162,7 @@ def inspect(container: Container, graph: dict[str, str], size: tuple[int, int] |
             "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, "EndpointID": "",
             "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
             "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
-            "Networks": {},
+            "Networks": dict(container.networking.get("Settings") or {}),
         },
     }
     if size is not None:

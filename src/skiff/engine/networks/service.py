@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +88,7 @@ class NetworkService:
         self._db = db
         self._events = events
         self._networks: dict[str, Network] = {}
+        self.on_removed: list[Callable[[Network], Awaitable[None]]] = []
         for row in db.networks():
             network = Network.from_row(row)
             self._networks[network.id] = network
@@ -132,6 +134,13 @@ class NetworkService:
             raise InvalidParameter(f"network {ref} is ambiguous ({len(by_prefix)} matches "
                                    f"found based on ID prefix)")
         raise NotFound(f"network {ref} not found")
+
+    def save(self, network: Network) -> None:
+        """Write a network (its endpoints and allocations) through to the store."""
+        self._save(network)
+
+    def attached(self, container_id: str) -> list[Network]:
+        return [n for n in self._networks.values() if container_id in n.endpoints]
 
     def exists(self, ref: str) -> bool:
         try:
@@ -218,7 +227,7 @@ class NetworkService:
                     return False
         return True
 
-    def remove(self, ref: str) -> None:
+    async def remove(self, ref: str) -> None:
         network = self.get(ref)
         if network.predefined:
             raise Forbidden(f"{network.name} is a pre-defined network and cannot be removed")
@@ -229,9 +238,11 @@ class NetworkService:
                             f"endpoints ({names})")
         self._db.delete_network(network.id)
         del self._networks[network.id]
+        for hook in self.on_removed:
+            await hook(network)
         self._event(network, "destroy")
 
-    def prune(self, filters: flt.Filters) -> dict[str, Any]:
+    async def prune(self, filters: flt.Filters) -> dict[str, Any]:
         until = parse_timestamp_ns(filters["until"][-1]) if "until" in filters else None
         deleted = []
         for network in list(self._networks.values()):
@@ -243,7 +254,7 @@ class NetworkService:
                 continue
             if "label!" in filters and flt.match_labels(filters["label!"], network.labels):
                 continue
-            self.remove(network.id)
+            await self.remove(network.id)
             deleted.append(network.name)
         return {"NetworksDeleted": deleted or None}
 

@@ -22,9 +22,9 @@ class NetworksBackend(Protocol):
 
     def list_networks(self, filters: flt.Filters) -> list[dict[str, Any]]: ...
 
-    def remove(self, ref: str) -> None: ...
+    async def remove(self, ref: str) -> None: ...
 
-    def prune(self, filters: flt.Filters) -> dict[str, Any]: ...
+    async def prune(self, filters: flt.Filters) -> dict[str, Any]: ...
 
 
 def setup(routes: Routes, networks: NetworksBackend) -> None:
@@ -41,11 +41,11 @@ def setup(routes: Routes, networks: NetworksBackend) -> None:
         return json_response(networks.inspect(request.match_info["id"]))
 
     async def remove(request: web.Request) -> web.StreamResponse:
-        networks.remove(request.match_info["id"])
+        await networks.remove(request.match_info["id"])
         return web.Response(status=204)
 
     async def prune(request: web.Request) -> web.StreamResponse:
-        return json_response(networks.prune(
+        return json_response(await networks.prune(
             flt.parse(request.query.get("filters"), PRUNE_FILTERS)))
 
     async def not_yet(request: web.Request) -> web.StreamResponse:

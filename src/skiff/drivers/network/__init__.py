@@ -1,0 +1,1 @@
+"""Container networking data plane: network namespaces and CNI plugins."""

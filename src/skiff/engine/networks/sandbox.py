@@ -1,0 +1,141 @@
+"""A running container's network sandbox: its namespace and one endpoint per network.
+
+Containers on user-defined bridge networks get a network namespace of their own, an address
+from the network's IPAM and a veth on the network's bridge (CNI's bridge plugin, with
+masquerading unless the network is internal). The default bridge keeps a loopback-only
+namespace for now.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from skiff.drivers.network import cni, links, netns
+from skiff.engine.containers.model import Container
+from skiff.engine.networks.ipam import Addr
+from skiff.engine.networks.service import BRIDGE_NAME, PREDEFINED, Network, NetworkService
+from skiff.errdefs import SkiffError
+from skiff.store.layout import Layout
+
+log = logging.getLogger(__name__)
+MTU = "com.docker.network.driver.mtu"
+
+
+def bridge_name(network: Network) -> str:
+    return network.options.get(BRIDGE_NAME) or f"br-{network.id[:12]}"
+
+
+def _cni_conf(network: Network, address: Addr, primary: bool) -> dict[str, Any]:
+    assert network.pool is not None
+    routes = [] if network.internal or not primary else [{"dst": "0.0.0.0/0"}]
+    conf: dict[str, Any] = {
+        "name": network.name, "type": "bridge", "bridge": bridge_name(network),
+        "isGateway": True, "ipMasq": not network.internal, "hairpinMode": True,
+        "ipam": {"type": "static", "routes": routes, "addresses": [{
+            "address": f"{address}/{network.pool.subnet.prefixlen}",
+            "gateway": str(network.pool.gateway)}]},
+    }
+    if network.options.get(MTU):
+        conf["mtu"] = int(network.options[MTU])
+    return conf
+
+
+class Sandboxes:
+    """Creates and tears down network sandboxes for containers on user networks."""
+
+    def __init__(self, networks: NetworkService, layout: Layout) -> None:
+        self._networks = networks
+        self._dir = layout.exec_root / "netns"
+        networks.on_removed.append(self._drop_bridge)
+
+    async def _drop_bridge(self, network: Network) -> None:
+        """A removed network takes its bridge with it."""
+        if network.driver == "bridge":
+            await links.delete(bridge_name(network))
+
+    def path(self, container: Container) -> Path:
+        return self._dir / container.id
+
+    def _wanted(self, container: Container) -> list[tuple[Network, dict[str, Any]]]:
+        mode = container.host_config.get("NetworkMode") or "default"
+        endpoints = dict(container.networking.get("EndpointsConfig") or {})
+        names = [mode] + [n for n in endpoints if n != mode]
+        wanted = []
+        for name in names:
+            if name in PREDEFINED or name == "default" or name.startswith("container:"):
+                continue
+            network = self._networks.get(name)
+            wanted.append((network, dict(endpoints.get(name) or {})))
+        return wanted
+
+    async def prepare(self, container: Container) -> Path | None:
+        """The namespace path to give the runtime, or None when the container needs none."""
+        wanted = self._wanted(container)
+        if not wanted:
+            return None
+        path = self.path(container)
+        netns.remove(path)
+        await netns.create(path)
+        settings: dict[str, Any] = {}
+        try:
+            for index, (network, config) in enumerate(wanted):
+                settings[network.name] = await self._attach(container, network, config, path,
+                                                            index)
+        except BaseException:
+            await self.release(container)
+            raise
+        container.networking["Settings"] = settings
+        return path
+
+    async def _attach(self, container: Container, network: Network, config: dict[str, Any],
+                      path: Path, index: int) -> dict[str, Any]:
+        assert network.pool is not None
+        static = (config.get("IPAMConfig") or {}).get("IPv4Address") or None
+        address = network.pool.allocate(static)
+        ifname = f"eth{index}"
+        network.endpoints[container.id] = {"Name": container.name, "Interface": ifname,
+                                           "IPv4Address": f"{address}/"
+                                           f"{network.pool.subnet.prefixlen}",
+                                           "Primary": index == 0}
+        self._networks.save(network)
+        result = await cni.add(_cni_conf(network, address, index == 0), container.id, path,
+                               ifname)
+        mac = next((i.get("mac", "") for i in result.get("interfaces") or []
+                    if i.get("sandbox")), "")
+        endpoint_id = secrets.token_hex(32)
+        network.endpoints[container.id].update({"EndpointID": endpoint_id, "MacAddress": mac,
+                                                "IPv6Address": ""})
+        self._networks.save(network)
+        return {
+            "IPAMConfig": config.get("IPAMConfig"), "Links": None,
+            "Aliases": config.get("Aliases"), "MacAddress": mac, "DriverOpts": None,
+            "GwPriority": 0, "NetworkID": network.id, "EndpointID": endpoint_id,
+            "Gateway": str(network.pool.gateway), "IPAddress": str(address),
+            "IPPrefixLen": network.pool.subnet.prefixlen, "IPv6Gateway": "",
+            "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+            "DNSNames": [container.name, container.id[:12], *(config.get("Aliases") or [])],
+        }
+
+    async def release(self, container: Container) -> None:
+        """Detach from every network and drop the namespace (safe to call twice)."""
+        path = self.path(container)
+        for network in self._networks.attached(container.id):
+            endpoint = network.endpoints.pop(container.id, {})
+            assert network.pool is not None
+            address = Addr(str(endpoint.get("IPv4Address", "0.0.0.0/0")).split("/")[0])
+            if path.exists():
+                with contextlib.suppress(SkiffError):
+                    await cni.delete(_cni_conf(network, address, bool(endpoint.get("Primary"))),
+                                     container.id, path, str(endpoint.get("Interface", "eth0")))
+            network.pool.release(address)
+            self._networks.save(network)
+        netns.remove(path)
+        container.networking.pop("Settings", None)
+
+    def own_addresses(self, container: Container) -> list[str]:
+        settings = container.networking.get("Settings") or {}
+        return [s["IPAddress"] for s in settings.values() if s.get("IPAddress")]
