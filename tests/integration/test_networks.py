@@ -138,3 +138,34 @@ def test_network_teardown_leaves_nothing(docker: DockerCLI) -> None:
         assert "/netns/" not in fh.read()
     nat = subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True, text=True).stdout
     assert net not in nat
+
+
+def test_names_resolve_on_user_networks(docker: DockerCLI, name: str) -> None:
+    net = _name()
+    docker("network", "create", net)
+    try:
+        docker("run", "-d", "--name", name, "--network", net, "--network-alias", "www",
+               "busybox", "sleep", "300")
+        address = docker("inspect", "-f",
+                         f'{{{{(index .NetworkSettings.Networks "{net}").IPAddress}}}}',
+                         name).stdout.strip()
+        cid = docker("inspect", "-f", "{{.Id}}", name).stdout.strip()
+        script = (f"grep -q 127.0.0.11 /etc/resolv.conf && for n in {name} www {cid[:12]}; "
+                  f"do nslookup $n | grep -A1 \"Name:\" | tail -1; done")
+        out = docker("run", "--rm", "--network", net, "busybox", "sh", "-c", script).stdout
+        assert out.split().count(address) == 3, out
+        renamed = f"{name}-renamed"
+        docker("rename", name, renamed)
+        out = docker("run", "--rm", "--network", net, "busybox", "nslookup", renamed).stdout
+        assert address in out
+        ping = docker("run", "--rm", "--network", net, "busybox", "ping", "-c", "1", "-W", "2",
+                      renamed)
+        assert "1 packets received" in ping.stdout
+    finally:
+        docker("rm", "-f", name, f"{name}-renamed", check=False)
+        docker("network", "rm", net, check=False)
+
+
+def test_default_bridge_has_no_embedded_dns(docker: DockerCLI) -> None:
+    out = docker("run", "--rm", "busybox", "cat", "/etc/resolv.conf").stdout
+    assert "127.0.0.11" not in out

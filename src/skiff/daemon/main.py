@@ -35,6 +35,7 @@ from skiff.engine.containers.service import ContainerService, DaemonDefaults
 from skiff.engine.events import EventService
 from skiff.engine.images.service import ImageService
 from skiff.engine.images.store import ImageStore
+from skiff.engine.networks.dns import DnsServer
 from skiff.engine.networks.sandbox import Sandboxes
 from skiff.engine.networks.service import NetworkService
 from skiff.engine.system import SystemService
@@ -142,7 +143,8 @@ async def build(config: DaemonConfig) -> Daemon:
     containers.load()
     networks = NetworkService(db, events)
     containers.is_network = networks.exists
-    containers.sandboxes = Sandboxes(networks, layout)
+    dns = DnsServer(networks, lambda cid: containers.name_of(cid))
+    containers.sandboxes = Sandboxes(networks, layout, dns)
     execs = ExecService(containers, events)
     HealthService(containers, execs, events)
     exits = ExitWatcher(layout.exits_dir, containers.on_exit)

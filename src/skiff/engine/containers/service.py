@@ -80,6 +80,8 @@ class SandboxProvider(Protocol):
 
     def own_addresses(self, container: Container) -> list[str]: ...
 
+    async def resume(self, container: Container) -> None: ...
+
 
 @dataclass
 class DaemonDefaults:
@@ -153,6 +155,10 @@ class ContainerService:
             if len(found) > 1:
                 raise InvalidParameter(f"Multiple IDs found with provided prefix: {ref}")
         raise NotFound(f"No such container: {ref}")
+
+    def name_of(self, container_id: str) -> str | None:
+        container = self._containers.get(container_id)
+        return container.name if container is not None else None
 
     def users_of_image(self, image_id: str) -> list[tuple[str, bool]]:
         return [(c.id, c.state.Running) for c in self._containers.values()
@@ -300,9 +306,12 @@ class ContainerService:
             host_network = (host.get("NetworkMode") or "") == "host"
             netns_path = await self.sandboxes.prepare(container) if self.sandboxes else None
             own = self.sandboxes.own_addresses(container) if self.sandboxes else []
+            # on user networks the embedded DNS at 127.0.0.11 answers, as Docker's does
+            dns = ["127.0.0.11"] if own else host.get("Dns") or []
+            options = (host.get("DnsOptions") or ["ndots:0"]) if own else \
+                host.get("DnsOptions") or []
             etc = etcfiles.write_all(directory, container.config.get("Hostname") or "",
-                                     host_network, host.get("Dns") or [],
-                                     host.get("DnsSearch") or [], host.get("DnsOptions") or [],
+                                     host_network, dns, host.get("DnsSearch") or [], options,
                                      host.get("ExtraHosts") or [], own)
             user_mounts = spec.user_mounts(host)
             for mount in user_mounts:
@@ -861,6 +870,8 @@ class ContainerService:
                                       Path(container.log_path or directory / "unused.log"))
             self._logs.start(container.id, directory, driver,
                              functools.partial(runtime.reopen_journal, container.id))
+            if self.sandboxes is not None:
+                await self.sandboxes.resume(container)
             for observer in self.observers:
                 observer.started(container)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from skiff.drivers.network import cni, links, netns
 from skiff.engine.containers.model import Container
+from skiff.engine.networks.dns import DnsServer
 from skiff.engine.networks.ipam import Addr
 from skiff.engine.networks.service import BRIDGE_NAME, PREDEFINED, Network, NetworkService
 from skiff.errdefs import SkiffError
@@ -47,8 +48,10 @@ def _cni_conf(network: Network, address: Addr, primary: bool) -> dict[str, Any]:
 class Sandboxes:
     """Creates and tears down network sandboxes for containers on user networks."""
 
-    def __init__(self, networks: NetworkService, layout: Layout) -> None:
+    def __init__(self, networks: NetworkService, layout: Layout,
+                 dns: DnsServer | None = None) -> None:
         self._networks = networks
+        self._dns = dns
         self._dir = layout.exec_root / "netns"
         networks.on_removed.append(self._drop_bridge)
 
@@ -85,6 +88,8 @@ class Sandboxes:
             for index, (network, config) in enumerate(wanted):
                 settings[network.name] = await self._attach(container, network, config, path,
                                                             index)
+            if self._dns is not None:
+                await self._dns.attach(container.id, path)
         except BaseException:
             await self.release(container)
             raise
@@ -100,7 +105,8 @@ class Sandboxes:
         network.endpoints[container.id] = {"Name": container.name, "Interface": ifname,
                                            "IPv4Address": f"{address}/"
                                            f"{network.pool.subnet.prefixlen}",
-                                           "Primary": index == 0}
+                                           "Primary": index == 0,
+                                           "Aliases": list(config.get("Aliases") or [])}
         self._networks.save(network)
         result = await cni.add(_cni_conf(network, address, index == 0), container.id, path,
                                ifname)
@@ -123,6 +129,8 @@ class Sandboxes:
     async def release(self, container: Container) -> None:
         """Detach from every network and drop the namespace (safe to call twice)."""
         path = self.path(container)
+        if self._dns is not None:
+            self._dns.detach(container.id)
         for network in self._networks.attached(container.id):
             endpoint = network.endpoints.pop(container.id, {})
             assert network.pool is not None
@@ -135,6 +143,13 @@ class Sandboxes:
             self._networks.save(network)
         netns.remove(path)
         container.networking.pop("Settings", None)
+
+    async def resume(self, container: Container) -> None:
+        """After a skiffd restart: serve DNS again in a running container's namespace."""
+        path = self.path(container)
+        if self._dns is not None and path.exists():
+            with contextlib.suppress(OSError, SkiffError):
+                await self._dns.attach(container.id, path)
 
     def own_addresses(self, container: Container) -> list[str]:
         settings = container.networking.get("Settings") or {}

@@ -1,0 +1,129 @@
+"""The embedded DNS server: 127.0.0.11 inside every container on a user-defined network.
+
+Names are answered from live state on each query (container names, network aliases, short
+IDs of containers sharing a network with the asker), so they follow connect, disconnect and
+rename at once; other names go to the host's resolvers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import dnslib
+
+from skiff.drivers.network import nssock
+from skiff.engine.networks.service import NetworkService
+
+log = logging.getLogger(__name__)
+ADDRESS, PORT = "127.0.0.11", 53
+TTL = 600
+_LOOPBACK = re.compile(r"^\s*nameserver\s+(\S+)", re.MULTILINE)
+
+
+def host_resolvers(path: Path = Path("/etc/resolv.conf")) -> list[str]:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return []
+    return [s for s in _LOOPBACK.findall(text) if not s.startswith("127.") and s != "::1"]
+
+
+class _Endpoint(asyncio.DatagramProtocol):
+    def __init__(self, server: DnsServer, container_id: str) -> None:
+        self._server = server
+        self._container_id = container_id
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self._server.answer(self._container_id, data))
+        task.add_done_callback(lambda t: self._reply(t, addr))
+
+    def _reply(self, task: asyncio.Task[bytes | None], addr: tuple[str, int]) -> None:
+        if task.cancelled() or task.exception() is not None or self.transport is None:
+            return
+        reply = task.result()
+        if reply:
+            self.transport.sendto(reply, addr)
+
+
+class DnsServer:
+    """One UDP endpoint per attached container, all served by skiffd's event loop."""
+
+    def __init__(self, networks: NetworkService, name_of: Callable[[str], str | None]) -> None:
+        self._networks = networks
+        self._name_of = name_of
+        self._endpoints: dict[str, asyncio.DatagramTransport] = {}
+        self._upstreams = host_resolvers()
+
+    async def attach(self, container_id: str, netns: Path) -> None:
+        sock = await asyncio.to_thread(nssock.udp_in, netns, ADDRESS, PORT)
+        transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+            lambda: _Endpoint(self, container_id), sock=sock)
+        self._endpoints[container_id] = transport
+
+    def detach(self, container_id: str) -> None:
+        transport = self._endpoints.pop(container_id, None)
+        if transport is not None:
+            transport.close()
+
+    def lookup(self, container_id: str, name: str) -> list[str]:
+        """IPv4 addresses ``name`` has for a container, on the networks it is attached to."""
+        name = name.rstrip(".").lower()
+        found: list[str] = []
+        for network in self._networks.attached(container_id):
+            for other_id, endpoint in network.endpoints.items():
+                names = {str(a).lower() for a in endpoint.get("Aliases") or []}
+                names.add(other_id[:12])
+                current = self._name_of(other_id)
+                if current:
+                    names.add(current.lower())
+                if name in names:
+                    found.append(str(endpoint["IPv4Address"]).split("/")[0])
+        return found
+
+    async def answer(self, container_id: str, data: bytes) -> bytes | None:
+        try:
+            query = dnslib.DNSRecord.parse(data)
+        except Exception:  # not DNS: ignore it, as a server would
+            return None
+        question = query.q
+        name = str(question.qname)
+        addresses = self.lookup(container_id, name)
+        if addresses:
+            reply = query.reply()
+            if question.qtype == dnslib.QTYPE.A:
+                for address in addresses:
+                    reply.add_answer(dnslib.RR(question.qname, dnslib.QTYPE.A,
+                                               rdata=dnslib.A(address), ttl=TTL))
+            return bytes(reply.pack())
+        return await self._forward(query, data)
+
+    async def _forward(self, query: dnslib.DNSRecord, data: bytes) -> bytes | None:
+        for upstream in self._upstreams:
+            with contextlib.suppress(OSError, TimeoutError):
+                return await asyncio.wait_for(_ask(upstream, data), 2.0)
+        reply = query.reply()
+        reply.header.rcode = dnslib.RCODE.SERVFAIL
+        return bytes(reply.pack())
+
+
+async def _ask(server: str, data: bytes) -> bytes:
+    loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setblocking(False)
+    try:
+        await loop.sock_connect(sock, (server, 53))
+        await loop.sock_sendall(sock, data)
+        return await loop.sock_recv(sock, 65535)
+    finally:
+        sock.close()
