@@ -46,7 +46,7 @@ class Daemon:
         return (self.root / "skiffd.log").read_text(errors="replace")
 
 
-def start_daemon(root: Path, *extra: str) -> Daemon:
+def start_daemon(root: Path, *extra: str, bridge: str = "none") -> Daemon:
     """Start skiffd on ``root`` and wait until its API answers."""
     root.mkdir(parents=True, exist_ok=True)
     sock = root / "skiff.sock"
@@ -55,7 +55,7 @@ def start_daemon(root: Path, *extra: str) -> Daemon:
         [sys.executable, "-m", "skiff.daemon.main", "--data-root", str(root / "data"),
          "--exec-root", str(root / "run"), "-H", f"unix://{sock}",
          "--config-file", str(root / "daemon.json"), "--pidfile", str(root / "skiffd.pid"),
-         *extra],
+         "--bridge", bridge, *extra],
         stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
     log.close()
     deadline = time.monotonic() + 20
@@ -98,6 +98,16 @@ def cleanup_root(root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
+def remove_bridge(bridge: str, subnet: str) -> None:
+    """Drop a default bridge a test daemon made, and its NAT rule."""
+    subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
+    rule = ["POSTROUTING", "-s", subnet, "!", "-o", bridge, "-j", "MASQUERADE", "-m",
+            "comment", "--comment", "skiff"]
+    while subprocess.run(["iptables", "-w", "-t", "nat", "-D", *rule],
+                         capture_output=True).returncode == 0:
+        pass
+
+
 def import_busybox(daemon: Daemon) -> None:
     if not BUSYBOX_TAR.exists():
         BUSYBOX_TAR.parent.mkdir(exist_ok=True)
@@ -110,7 +120,9 @@ def import_busybox(daemon: Daemon) -> None:
 @pytest.fixture(scope="session")
 def daemon() -> Iterator[Daemon]:
     root = Path(f"/tmp/skiff-test-{secrets.token_hex(4)}")
-    d = start_daemon(root, "--no-live-restore")
+    # the session daemon owns a default bridge of its own, so no other daemon's addresses clash
+    bridge = f"skt{secrets.token_hex(3)}"
+    d = start_daemon(root, "--no-live-restore", "--bip", "10.213.0.1/24", bridge=bridge)
     try:
         import_busybox(d)
         yield d
@@ -122,6 +134,7 @@ def daemon() -> Iterator[Daemon]:
             subprocess.run([DOCKER, "-H", d.host, "rm", "-f", *ids], capture_output=True)
         stop_daemon(d)
         cleanup_root(root)
+        remove_bridge(bridge, "10.213.0.0/24")
 
 
 class DockerCLI:

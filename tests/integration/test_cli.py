@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import re
@@ -9,8 +10,9 @@ import select
 import struct
 import subprocess
 import sys
+import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,10 +33,10 @@ class SkiffCLI:
         env.pop("SKIFF_HOST", None)
         return env
 
-    def __call__(self, *args: str, input: str | None = None, check: bool = True,
-                 timeout: float = 60) -> Result:
+    def __call__(self, *args: str, input: str | bytes | None = None, check: bool = True,
+                 timeout: float = 60, text: bool = True) -> Result:
         result = subprocess.run([sys.executable, "-m", "skiff.cli.main", *args], input=input,
-                                capture_output=True, text=True, env=self.env(),
+                                capture_output=True, text=text, env=self.env(),
                                 timeout=timeout)
         if check and result.returncode != 0:
             raise AssertionError(f"skiff {' '.join(args)} exited {result.returncode}:\n"
@@ -408,3 +410,258 @@ def test_explicit_host_flag_wins(daemon: Daemon) -> None:
     assert result.stderr == ("Cannot connect to the Docker daemon at unix:///nonexistent.sock."
                              " Is the docker daemon running?\n")
 
+
+
+def _wait_for(check: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_exec_matches_docker(docker: DockerCLI, skiff: SkiffCLI, name: str,
+                             cleanup: list[str]) -> None:
+    cleanup += [name, name + "-stopped"]
+    docker("run", "-d", "--name", name, "busybox", "sleep", "60")
+    docker("create", "--name", name + "-stopped", "busybox", "true")
+    for args in (["exec", name, "echo", "hi"],
+                 ["exec", name, "sh", "-c", "echo out; echo err >&2; exit 7"],
+                 ["container", "exec", name, "sh", "-c", "exit 300"],
+                 ["exec", name, "no-such-binary"], ["exec", name, "/etc/passwd"],
+                 ["exec", "-e", "A=1", "--env", "B=2", "-u", "1:2", "-w", "/tmp", name, "sh",
+                  "-c", "echo $A $B; id -u; id -g; pwd"],
+                 ["exec", "--privileged", name, "sh", "-c", "echo privileged"],
+                 ["exec", "-t", name, "sh", "-c", "echo tty; echo err >&2"],
+                 ["exec", "-it", name, "true"],
+                 ["exec", name + "-stopped", "true"], ["exec", "nosuch", "true"],
+                 ["exec", name], ["exec", "-e", "=x", name, "true"],
+                 ["exec", "--env-file", "/nonexistent.env", name, "true"]):
+        same_output(docker, skiff, *args)
+
+
+def test_exec_stdin_env_file_and_detach(docker: DockerCLI, skiff: SkiffCLI, name: str,
+                                        cleanup: list[str], tmp_path: Path) -> None:
+    cleanup.append(name)
+    docker("run", "-d", "--name", name, "busybox", "sleep", "60")
+    args = ["exec", "-i", name, "sh", "-c", "cat; echo done >&2; exit 4"]
+    ours = skiff(*args, input="line 1\nline 2\n", check=False)
+    theirs = docker(*args, input="line 1\nline 2\n", check=False)
+    assert (ours.returncode, ours.stdout, ours.stderr) == \
+        (theirs.returncode, theirs.stdout, theirs.stderr) == (4, "line 1\nline 2\n", "done\n")
+    env_file = tmp_path / "env"
+    env_file.write_text("# comment\nFROM_FILE=1\nBOTH=file\n")
+    out = skiff("exec", "--env-file", str(env_file), "-e", "BOTH=flag", name, "sh", "-c",
+                "echo $FROM_FILE $BOTH").stdout
+    assert out == "1 flag\n"
+    result = skiff("exec", "-d", name, "sh", "-c", "sleep 0.3; touch /tmp/detached")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    _wait_for(lambda: docker("exec", name, "test", "-e", "/tmp/detached",
+                             check=False).returncode == 0)
+
+
+def test_exec_tty_forwards_size_input_and_exit_code(docker: DockerCLI, skiff: SkiffCLI,
+                                                    name: str, cleanup: list[str]) -> None:
+    cleanup.append(name)
+    docker("run", "-d", "--name", name, "busybox", "sleep", "60")
+    argv = [sys.executable, "-m", "skiff.cli.main", "exec", "-it", name]
+    # skiffd sizes an exec's TTY only after the process started (ConsoleSize is not in the
+    # process spec), so a command asking at once may see 0x0: the docker CLI fares the same
+    code, out = _pty_run([*argv, "sh", "-c", "sleep 1; stty size; exit 5"], skiff.env())
+    assert (code, out) == (5, b"30 100\r\n")
+    code, out = _pty_run([*argv, "sh"], skiff.env(), send=b"echo hel''lo; stty size\nexit 3\n",
+                         resize=(40, 120))
+    assert code == 3 and b"hello\r\n40 120\r\n" in out
+    code, _ = _pty_run([*argv, "sh"], skiff.env(), send=b"\x10\x11")
+    assert code == 0
+
+
+_COPIED = re.compile(r"^Successfully copied \d+(\.\d+)?[kMGT]?B to ", re.M)
+
+
+def _normalized(result: Result, *replace: tuple[str, str]) -> tuple[int, str, str]:
+    """Exit code and output with paths made comparable; docker's logrus noise and the size
+    in "Successfully copied" (docker counts what its tar reader happened to read) left out."""
+    err = "".join(line for line in result.stderr.splitlines(keepends=True)
+                  if not line.startswith("time="))
+    out = result.stdout
+    for old, new in replace:
+        err, out = err.replace(old, new), out.replace(old, new)
+    err = as_skiff(err).replace("\tdocker cp ", "\tskiff cp ")
+    return result.returncode, out, _COPIED.sub("Successfully copied SIZE to ", err)
+
+
+def _tree(root: Path) -> list[str]:
+    lines = []
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        if path.is_symlink():
+            what = "-> " + os.readlink(path)
+        elif path.is_dir():
+            what = "dir"
+        else:
+            what = repr(path.read_bytes())
+        lines.append(f"{path.relative_to(root)} {oct(st.st_mode & 0o7777)} {what}")
+    return lines
+
+
+def test_cp_from_container_matches_docker(docker: DockerCLI, skiff: SkiffCLI, name: str,
+                                          cleanup: list[str], tmp_path: Path) -> None:
+    cleanup.append(name)
+    docker("run", "-d", "--name", name, "busybox", "sleep", "60")
+    docker("exec", name, "sh", "-c", "mkdir -p /d/sub; echo a > /d/a; echo b > /d/sub/b; "
+           "chmod 600 /d/a; chmod 4755 /d/sub/b; printf hello > /f; ln -s /f /lnk; "
+           "ln -s sub /d/rel")
+    cases = [["-q=false", f"{name}:/f", "{root}/x"],
+             ["-q=false", f"{name}:/d", "{root}/dd"], ["-q=false", f"{name}:/d", "{root}/dd"],
+             [f"{name}:/d/.", "{root}/existing"], [f"{name}:/f", "{root}/existing/"],
+             [f"{name}:/f", "{root}/existing/sub/."],
+             ["-q=false", f"{name}:/f", "{root}/nodir/"], [f"{name}:/d", "{root}/file"],
+             [f"{name}:/f", "{root}/file/"], [f"{name}:/lnk", "{root}/l1"],
+             ["-L", f"{name}:/lnk", "{root}/l2"], [f"{name}:/nope", "{root}/z"],
+             ["nosuch:/x", "{root}/y"], [f"{name}:/f", "/nonexistent/x"],
+             [f"{name}:/f", "/dev/null"], [f"{name}:/f", f"{name}:/g"], ["a", "b"],
+             [f"{name}:/f"], ["", "x"]]
+    results: dict[str, list[tuple[int, str, str]]] = {}
+    trees: dict[str, list[str]] = {}
+    for cli, run in (("docker", docker), ("skiff", skiff)):
+        root = tmp_path / cli
+        (root / "existing" / "sub").mkdir(parents=True)
+        (root / "file").write_text("keep")
+        results[cli] = [_normalized(run("cp", *[a.format(root=root) for a in case],
+                                        check=False), (str(root), "ROOT"))
+                        for case in cases]
+        trees[cli] = _tree(root)
+    for case, ours, theirs in zip(cases, results["skiff"], results["docker"], strict=True):
+        assert ours == theirs, case
+    assert trees["skiff"] == trees["docker"]
+    assert "x 0o644 b'hello'" in trees["skiff"] and "dd/d/sub/b 0o4755 b'b\\n'" in trees["skiff"]
+
+
+def test_cp_to_stdout_writes_the_tar(docker: DockerCLI, skiff: SkiffCLI, name: str,
+                                     cleanup: list[str]) -> None:
+    cleanup.append(name)
+    docker("run", "-d", "--name", name, "busybox", "sh", "-c",
+           "mkdir /d; echo one > /d/one; sleep 60")
+    _wait_for(lambda: docker("exec", name, "test", "-e", "/d/one", check=False).returncode == 0)
+    ours = skiff("cp", f"{name}:/d", "-", text=False)
+    theirs = docker("cp", f"{name}:/d", "-", text=False)
+    assert ours.stdout == theirs.stdout and ours.stderr == b""
+    with tarfile.open(fileobj=io.BytesIO(ours.stdout)) as tar:
+        assert tar.getnames() == ["d", "d/one"]
+
+
+def test_cp_into_container_matches_docker(docker: DockerCLI, skiff: SkiffCLI, name: str,
+                                          cleanup: list[str], tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "ld" / "s").mkdir(parents=True)
+    (src / "lf").write_text("local\n")
+    os.chown(src / "lf", 5, 6)
+    (src / "ld" / "one").write_text("1\n")
+    (src / "ld" / "s" / "two").write_text("2\n")
+    (src / "ld" / "s" / "two").chmod(0o600)
+    os.symlink("one", src / "ld" / "lnk")
+    os.link(src / "ld" / "one", src / "ld" / "hard")
+    os.symlink("ld", src / "lnkd")
+    piped = io.BytesIO()
+    with tarfile.open(fileobj=piped, mode="w") as tar:
+        info = tarfile.TarInfo("piped")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"p!\n"))
+    cases = [["-q=false", "{src}/lf", "{c}:/t/"], ["{src}/lf", "{c}:/t/new"],
+             ["-q=false", "{src}/ld", "{c}:/t/ld2"], ["{src}/ld", "{c}:/t/ld2"],
+             ["{src}/ld/.", "{c}:/t/ed"], ["-a", "{src}/lf", "{c}:/t/ed/owned"],
+             ["{src}/lf", "{c}:/t/ed/default"], ["{src}/ld", "{c}:/t/ef"],
+             ["{src}/lf", "{c}:/t/nodir/"], ["-q=false", "{src}/lf", "{c}:/nonexistent/x"],
+             ["{src}/nolocal", "{c}:/t"], ["{src}/lf", "{c}:/t/ldir"],
+             ["{src}/lf", "{c}:/dev/null"], ["{src}/lnkd", "{c}:/t/a"],
+             ["-L", "{src}/lnkd", "{c}:/t/b"], ["{src}/lnkd/", "{c}:/t/c"],
+             ["{src}/lf", "nosuch:/t"]]
+    results: dict[str, list[tuple[int, str, str]]] = {}
+    trees: dict[str, str] = {}
+    for cli, run in (("docker", docker), ("skiff", skiff)):
+        container = f"{name}-{cli}"
+        cleanup.append(container)
+        docker("run", "-d", "--name", container, "busybox", "sleep", "60")
+        docker("exec", container, "sh", "-c", "mkdir -p /t/ed; echo x > /t/ef; ln -s ed /t/ldir")
+        results[cli] = [_normalized(run("cp", *[a.format(src=src, c=container) for a in case],
+                                        check=False), (container, "CTR"))
+                        for case in cases]
+        piped_in = run("cp", "-q=false", "-", f"{container}:/t/ed", input=piped.getvalue(),
+                       check=False, text=False)
+        refused = run("cp", "-", f"{container}:/t/ef", input=piped.getvalue(), check=False,
+                      text=False)
+        results[cli] += [(piped_in.returncode, "",
+                          as_skiff(piped_in.stderr.decode()).replace(container, "CTR")),
+                         (refused.returncode, "",
+                          as_skiff(refused.stderr.decode()).replace(container, "CTR"))]
+        trees[cli] = docker("exec", container, "find", "/t", "-exec", "stat", "-c",
+                            "%n %F %a %s %u:%g %h", "{}", "+").stdout
+    for case, ours, theirs in zip([*cases, ["-"], ["-"]], results["skiff"], results["docker"],
+                                  strict=True):
+        assert ours == theirs, case
+    assert sorted(trees["skiff"].splitlines()) == sorted(trees["docker"].splitlines())
+    assert "/t/ed/owned regular file 644 6 5:6 1" in trees["skiff"]
+    assert "/t/ed/piped regular file 644 3 0:0 1" in trees["skiff"]
+    # docker's size is that of the tar it uploads, which skiff builds byte for byte alike
+    assert results["skiff"][0][2] == "Successfully copied SIZE to CTR:/t/\n"
+
+
+def test_export_and_diff_match_docker(docker: DockerCLI, skiff: SkiffCLI, name: str,
+                                      cleanup: list[str], tmp_path: Path) -> None:
+    cleanup.append(name)
+    docker("run", "--name", name, "busybox", "sh", "-c",
+           "echo new > /added; rm /bin/true; echo changed >> /etc/passwd")
+    same_output(docker, skiff, "diff", name)
+    assert {"A /added", "D /bin/true", "C /etc/passwd"} <= \
+        set(skiff("container", "diff", name).stdout.splitlines())
+    def members(data: bytes) -> list[tuple[str, int, int]]:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            return [(m.name, m.size, m.mode) for m in tar]
+
+    ours = members(skiff("export", name, text=False).stdout)
+    assert ours == members(docker("export", name, text=False).stdout)
+    assert ("added", 4, 0o644) in ours
+    target = tmp_path / "out.tar"
+    assert skiff("container", "export", "-o", str(target), name).stdout == ""
+    assert members(target.read_bytes()) == ours and target.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.tar"]
+    for args in (["export", "-o", "/nonexistent/x", name], ["export", "-o", str(tmp_path), name],
+                 ["export", "-o", "/dev/null", name], ["export", "nosuch"], ["export"],
+                 ["export", "a", "b"], ["diff", "nosuch"], ["diff"], ["diff", "a", "b"]):
+        same_output(docker, skiff, *args)
+    assert not (tmp_path / "x").exists()
+
+
+def test_ps_health_filter_and_status(docker: DockerCLI, skiff: SkiffCLI, name: str,
+                                     cleanup: list[str]) -> None:
+    cleanup += [name, name + "-sick"]
+    docker("run", "-d", "--name", name, "--health-cmd", "true", "--health-interval", "1s",
+           "busybox", "sleep", "60")
+    docker("run", "-d", "--name", name + "-sick", "--health-cmd", "false",
+           "--health-interval", "1s", "--health-retries", "1", "busybox", "sleep", "60")
+
+    def settled() -> bool:
+        states = docker("inspect", "-f", "{{.State.Health.Status}}", name, name + "-sick")
+        return states.stdout.split() == ["healthy", "unhealthy"]
+    _wait_for(settled)
+    for health in ("healthy", "unhealthy", "starting", "none"):
+        same_output(docker, skiff, "ps", "--filter", f"name={name}", "-f", f"health={health}",
+                    "--format", "{{.Names}} {{.Status}}")
+    status = skiff("ps", "-f", f"name={name}", "-f", "health=healthy", "--format",
+                   "{{.Names}} {{.Status}}").stdout
+    assert re.fullmatch(rf"{name} Up \d+ seconds? \(healthy\)\n", status)
+    same_output(docker, skiff, "ps", "-f", "health=bogus")
+
+
+def test_container_prune_filters(docker: DockerCLI, skiff: SkiffCLI, name: str,
+                                 cleanup: list[str]) -> None:
+    cleanup += [name + "-keep", name + "-old"]
+    docker("create", "--name", name + "-keep", "-l", f"cli-prune={name}", "-l", "keep=1",
+           "busybox", "true")
+    docker("create", "--name", name + "-old", "-l", f"cli-prune={name}", "busybox", "true")
+    out = skiff("container", "prune", "-f", "--filter", f"label=cli-prune={name}",
+                "--filter", "label!=keep", "--filter",
+                f"until={int(time.time()) + 60}").stdout
+    assert out.startswith("Deleted Containers:\n")
+    assert docker("ps", "-a", "--filter", f"label=cli-prune={name}", "--format",
+                  "{{.Names}}").stdout == f"{name}-keep\n"

@@ -130,12 +130,13 @@ def test_network_teardown_leaves_nothing(docker: DockerCLI) -> None:
     net = _name()
     out = docker("network", "create", net).stdout.strip()
     bridge = f"br-{out[:12]}"
-    docker("run", "--rm", "--network", net, "busybox", "true")
+    cid = docker("run", "-d", "--network", net, "busybox", "sleep", "300").stdout.strip()
     assert bridge in _links()
+    docker("rm", "-f", cid)
+    with open("/proc/mounts") as fh:
+        assert f"/netns/{cid}" not in fh.read()
     docker("network", "rm", net)
     assert bridge not in _links()
-    with open("/proc/mounts") as fh:
-        assert "/netns/" not in fh.read()
     nat = subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True, text=True).stdout
     assert net not in nat
 

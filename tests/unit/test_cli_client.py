@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import re
 import socket
 import struct
 import threading
@@ -34,6 +36,8 @@ class FakeDaemon:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.requests: list[str] = []
+        self.heads: list[str] = []
+        self.bodies: list[bytes] = []
         self.sock = socket.socket(socket.AF_UNIX)
         self.sock.bind(str(path))
         self.sock.listen(8)
@@ -55,6 +59,13 @@ class FakeDaemon:
             data += conn.recv(4096)
         line = data.split(b"\r\n", 1)[0].decode()
         self.requests.append(line)
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1)) \
+            if b"Content-Length:" in head else 0
+        while len(body) < length:
+            body += conn.recv(4096)
+        self.heads.append(head.decode())
+        self.bodies.append(body)
         if line.startswith("GET /_ping"):
             conn.sendall(b"HTTP/1.1 200 OK\r\nApi-Version: 1.43\r\nContent-Length: 2\r\n\r\nOK")
         elif "/containers/nosuch/json" in line:
@@ -69,6 +80,19 @@ class FakeDaemon:
             while chunk := conn.recv(4096):  # until the client half-closes
                 received += chunk
             conn.sendall(b"echo:" + received)
+        elif "/exec/e1/start" in line:
+            conn.sendall(b"HTTP/1.1 101 UPGRADED\r\nContent-Type: "
+                         b"application/vnd.docker.multiplexed-stream\r\n"
+                         b"Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n"
+                         + struct.pack(">BxxxL", 2, 4) + b"oops")
+        elif line.startswith("HEAD /v1.50/containers/c/archive"):
+            stat = base64.b64encode(json.dumps({"name": "etc", "size": 4096,
+                                                "mode": 2147484141, "mtime": "",
+                                                "linkTarget": ""}).encode())
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Docker-Container-Path-Stat: " + stat +
+                         b"\r\nContent-Length: 0\r\n\r\n")
+        elif line.startswith("HEAD "):
+            conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
         elif "/events" in line:
             conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                          b"f\r\n{\"Action\": \"a\"}\r\n10\r\n\n{\"Action\": \"b\"}\r\n0\r\n\r\n")
@@ -110,6 +134,31 @@ def test_hijack_half_closes_and_keeps_reading(fake: FakeDaemon) -> None:
         received += chunk
     stream.close()
     assert received == b"echo:hello"
+
+
+def test_exec_start_sends_its_body_and_asks_for_an_upgrade(fake: FakeDaemon) -> None:
+    client = Client(Host.parse(f"unix://{fake.path}"), version="1.50")
+    stream = client.execs.start("e1", tty=False, console_size=None)
+    assert stream.multiplexed
+    received = b""
+    while chunk := stream.recv():
+        received += chunk
+    stream.close()
+    assert list(demux([received])) == [(2, b"oops")]
+    assert fake.requests[-1] == "POST /v1.50/exec/e1/start HTTP/1.1"
+    assert "Connection: Upgrade\r\nUpgrade: tcp" in fake.heads[-1]
+    assert "Content-Type: application/json" in fake.heads[-1]
+    assert json.loads(fake.bodies[-1]) == {"Detach": False, "Tty": False}
+
+
+def test_archive_stat_decodes_the_header(fake: FakeDaemon) -> None:
+    client = Client(Host.parse(f"unix://{fake.path}"), version="1.50")
+    stat = client.containers.stat_path("c", "/etc")
+    assert stat["mode"] == 2147484141 and stat["name"] == "etc"
+    assert fake.requests[-1] == "HEAD /v1.50/containers/c/archive?path=%2Fetc HTTP/1.1"
+    with pytest.raises(APIError) as info:
+        client.containers.stat_path("other", "/nope")
+    assert info.value.status == 404
 
 
 def test_connection_failure(tmp_path: Path) -> None:

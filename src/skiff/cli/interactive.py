@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 from skiff.cli import terminal
@@ -46,9 +46,18 @@ def resize_tty(client: Client, container_id: str) -> None:
             client.containers.resize(container_id, size[0], size[1])
 
 
+def resize_exec_tty(client: Client, exec_id: str) -> None:
+    size = terminal.size(sys.stdout.fileno())
+    if size:
+        with contextlib.suppress(ClientError):
+            client.execs.resize(exec_id, size[0], size[1])
+
+
 @contextlib.contextmanager
-def tty_session(client: Client, container_id: str, tty: bool, raw: bool) -> Iterator[None]:
-    """Raw local terminal and window-size forwarding for a TTY container."""
+def tty_session(client: Client, container_id: str, tty: bool, raw: bool,
+                resize: Callable[[], None] | None = None) -> Iterator[None]:
+    """Raw local terminal and window-size forwarding for a TTY container (or, with
+    ``resize``, for whatever that callback resizes: an exec's TTY)."""
     if not tty:
         yield
         return
@@ -57,7 +66,8 @@ def tty_session(client: Client, container_id: str, tty: bool, raw: bool) -> Iter
         if raw and terminal.is_terminal(stdin_fd):
             stack.enter_context(terminal.raw_mode(stdin_fd))
         if terminal.is_terminal(sys.stdout.fileno()):
-            stack.enter_context(terminal.on_resize(lambda: resize_tty(client, container_id)))
+            stack.enter_context(terminal.on_resize(
+                resize or (lambda: resize_tty(client, container_id))))
         yield
 
 

@@ -17,6 +17,7 @@ class InvalidFlag(ValueError):
 
     def __init__(self, flag: str, value: str, reason: str) -> None:
         super().__init__(f'invalid argument "{value}" for "{flag}" flag: {reason}')
+        self.reason = reason
 
 
 def env_list(values: Iterable[str], environ: Mapping[str, str] | None = None) -> list[str]:
@@ -26,7 +27,7 @@ def env_list(values: Iterable[str], environ: Mapping[str, str] | None = None) ->
     for item in values:
         if "=" in item:
             if item.startswith("="):
-                raise InvalidFlag("--env", item, "invalid environment variable: " + item)
+                raise InvalidFlag("-e, --env", item, "invalid environment variable: " + item)
             out.append(item)
         elif item in env:
             out.append(f"{item}={env[item]}")

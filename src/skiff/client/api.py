@@ -98,5 +98,12 @@ class APIClient:
     def delete(self, path: str, query: Query | None = None) -> Any:
         return self.request("DELETE", path, query).json()
 
-    def hijack(self, path: str, query: Query | None = None) -> Hijacked:
-        return hijack(self.host, self.path(path), query)
+    def hijack(self, path: str, query: Query | None = None, body: Any = None) -> Hijacked:
+        """POST asking for ``Upgrade: tcp``; the socket becomes the stream (101)."""
+        return hijack(self.host, self.path(path), query, body=body)
+
+    def head(self, path: str, query: Query | None = None) -> Response:
+        """A HEAD request: only the status and headers matter."""
+        response = self.request("HEAD", path, query)
+        response.read()
+        return response

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import builtins
 import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 from skiff.client.api import APIClient
-from skiff.client.errors import APIError
+from skiff.client.errors import APIError, ClientError
 from skiff.client.hijack import Hijacked
-from skiff.client.http import Response
+from skiff.client.http import Body, Response
+
+STAT_HEADER = "X-Docker-Container-Path-Stat"
 
 Filters = dict[str, list[str]]
 
@@ -22,6 +27,16 @@ def encode_filters(filters: Filters | None) -> str | None:
 
 def _p(ref: str) -> str:
     return "/containers/" + quote(ref, safe="")
+
+
+def path_stat(response: Response) -> dict[str, Any]:
+    """The base64 JSON PathStat of an archive answer ({name, size, mode, mtime, linkTarget})."""
+    encoded = response.header(STAT_HEADER)
+    try:
+        stat = json.loads(base64.b64decode(encoded)) if encoded else {}
+    except (ValueError, binascii.Error) as exc:
+        raise ClientError(f"unable to get resource stat from response: {exc}") from None
+    return stat if isinstance(stat, dict) else {}
 
 
 class PendingWait:
@@ -121,6 +136,36 @@ class Containers:
         query = {"stdin": stdin or None, "stdout": stdout or None, "stderr": stderr or None,
                  "stream": stream or None, "logs": logs or None, "detachKeys": detach_keys}
         return self.api.hijack(_p(ref) + "/attach", query)
+
+    def stat_path(self, ref: str, path: str) -> dict[str, Any]:
+        """HEAD /containers/{id}/archive: the PathStat of ``path`` in the container."""
+        return path_stat(self.api.head(_p(ref) + "/archive", {"path": path}))
+
+    def get_archive(self, ref: str, path: str) -> tuple[Iterator[bytes], dict[str, Any]]:
+        """GET /containers/{id}/archive: a tar of ``path`` as it streams, and its PathStat."""
+        response = self.api.request("GET", _p(ref) + "/archive", {"path": path})
+        try:
+            stat = path_stat(response)
+        except ClientError:
+            response.close()
+            raise
+        return response.chunks(), stat
+
+    def put_archive(self, ref: str, path: str, body: Body, copy_uid_gid: bool = False,
+                    no_overwrite_dir_non_dir: bool = True) -> None:
+        """PUT /containers/{id}/archive: extract the tar ``body`` into directory ``path``."""
+        query = {"path": path, "noOverwriteDirNonDir": no_overwrite_dir_non_dir or None,
+                 "copyUIDGID": copy_uid_gid or None}
+        self.api.request("PUT", _p(ref) + "/archive", query, body,
+                         {"Content-Type": "application/x-tar"}).read()
+
+    def export(self, ref: str) -> Iterator[bytes]:
+        """GET /containers/{id}/export: the flattened filesystem as a tar stream."""
+        return self.api.request("GET", _p(ref) + "/export").chunks()
+
+    def changes(self, ref: str) -> builtins.list[dict[str, Any]]:
+        """GET /containers/{id}/changes: [{"Path": ..., "Kind": 0|1|2}]."""
+        return list(self.api.get(_p(ref) + "/changes") or [])
 
     def exists(self, ref: str) -> bool:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from skiff.client.api import APIClient
 from skiff.client.containers import Containers
+from skiff.client.execs import Execs
 from skiff.client.hosts import Host
 from skiff.client.images import Images
 from skiff.client.system import System
@@ -16,6 +17,7 @@ class Client:
                  timeout: float | None = None) -> None:
         self.api = APIClient(host, version, timeout)
         self.containers = Containers(self.api)
+        self.execs = Execs(self.api)
         self.images = Images(self.api)
         self.system = System(self.api)
 

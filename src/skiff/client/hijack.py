@@ -6,6 +6,7 @@ import contextlib
 import json
 import socket
 from collections.abc import Mapping
+from typing import Any
 
 from skiff.client.errors import APIError, ConnectionFailed
 from skiff.client.hosts import Host
@@ -109,15 +110,18 @@ def _error_message(body: bytes, status: int) -> str:
 
 
 def hijack(host: Host, path: str, query: Query | None = None,
-           headers: Mapping[str, str] | None = None) -> Hijacked:
-    """POST ``path`` asking for an upgrade; return the raw stream or raise APIError."""
+           headers: Mapping[str, str] | None = None, body: Any = None) -> Hijacked:
+    """POST ``path`` (with ``body`` as JSON, if given) asking for an upgrade; return the raw
+    stream or raise APIError."""
     sock = _connect(host)
+    data = b"" if body is None else json.dumps(body).encode()
+    content_type = "text/plain" if body is None else "application/json"
     lines = [f"POST {path}{encode_query(query)} HTTP/1.1", f"Host: {HOST_HEADER}",
-             f"User-Agent: {USER_AGENT}", "Content-Length: 0", "Content-Type: text/plain",
-             "Connection: Upgrade", "Upgrade: tcp"]
+             f"User-Agent: {USER_AGENT}", f"Content-Length: {len(data)}",
+             f"Content-Type: {content_type}", "Connection: Upgrade", "Upgrade: tcp"]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     try:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data)
         head, rest = _read_head(sock)
     except OSError as exc:
         sock.close()

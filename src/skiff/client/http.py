@@ -151,8 +151,13 @@ class Transport:
         if length is not None and method != "GET":
             all_headers.setdefault("Content-Length", str(length))
         try:
-            conn.request(method, path + encode_query(query), body=body, headers=all_headers,
-                         encode_chunked=length is None)
+            try:
+                conn.request(method, path + encode_query(query), body=body,
+                             headers=all_headers, encode_chunked=length is None)
+            except (BrokenPipeError, ConnectionResetError):
+                if conn.sock is None:
+                    raise
+                # the daemon answered (an error) before reading the whole body: read it
             raw = conn.getresponse()
         except (ConnectionError, http.client.RemoteDisconnected) as exc:
             conn.close()

@@ -29,6 +29,8 @@ class DaemonConfig:
     log_opts: dict[str, str] = field(default_factory=dict)
     live_restore: bool = True
     group: str = "skiff"
+    bridge: str = "skiff0"
+    bip: str = "172.17.0.1/16"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -54,11 +56,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-live-restore", dest="live_restore", action="store_false",
                    help="stop containers when the daemon stops")
     p.add_argument("-G", "--group", help="group owning the unix socket")
+    p.add_argument("-b", "--bridge",
+                   help="bridge of the default network (default skiff0; 'none' disables it)")
+    p.add_argument("--bip", help="the default bridge's address and subnet (172.17.0.1/16)")
     p.add_argument("-v", "--version", action="store_true", help="print the version and exit")
     return p
 
 
-_JSON_KEYS = {"hosts", "data-root", "exec-root", "default-runtime", "runtimes", "log-level",
+_JSON_KEYS = {"bip", "bridge", "hosts",
+              "data-root", "exec-root", "default-runtime", "runtimes", "log-level",
               "pidfile", "tlsverify", "tlscacert", "tlscert", "tlskey", "log-driver",
               "log-opts", "live-restore", "group", "tls"}
 
@@ -95,6 +101,8 @@ def load(argv: list[str] | None = None) -> tuple[DaemonConfig, argparse.Namespac
         config.log_opts = dict(data.get("log-opts") or {})
         config.live_restore = bool(data.get("live-restore", config.live_restore))
         config.group = data.get("group", config.group)
+        config.bridge = data.get("bridge", config.bridge)
+        config.bip = data.get("bip", config.bip)
     if args.hosts:
         config.hosts = args.hosts
     if args.data_root:
@@ -121,4 +129,8 @@ def load(argv: list[str] | None = None) -> tuple[DaemonConfig, argparse.Namespac
         config.live_restore = args.live_restore
     if args.group:
         config.group = args.group
+    if args.bridge:
+        config.bridge = args.bridge
+    if args.bip:
+        config.bip = args.bip
     return config, args

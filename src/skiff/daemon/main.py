@@ -141,10 +141,12 @@ async def build(config: DaemonConfig) -> Daemon:
         seccomp_profile=seccomp.load_default())
     containers = ContainerService(layout, db, events, images, snapshots, runtimes, defaults)
     containers.load()
-    networks = NetworkService(db, events)
+    networks = NetworkService(db, events, config.bridge if config.bridge != "none" else None,
+                              config.bip)
     containers.is_network = networks.exists
     dns = DnsServer(networks, lambda cid: containers.name_of(cid))
-    containers.sandboxes = Sandboxes(networks, layout, dns)
+    containers.sandboxes = Sandboxes(networks, layout, dns,
+                                     default_bridge=config.bridge != "none")
     execs = ExecService(containers, events)
     HealthService(containers, execs, events)
     exits = ExitWatcher(layout.exits_dir, containers.on_exit)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from skiff.cli.commands import attach, images, inspect, lifecycle, logs, ps, run, system
+from skiff.cli.commands import (
+    attach,
+    execs,
+    files,
+    images,
+    inspect,
+    lifecycle,
+    logs,
+    ps,
+    run,
+    system,
+)
 from skiff.cli.commands.common import Subparsers, command
 from skiff.cli.parser import CommandParser
 from skiff.cli.session import Session
@@ -24,7 +35,11 @@ def _group(sub: Subparsers, name: str, help: str) -> Subparsers:
 def _container_group(sub: Subparsers) -> None:
     group = _group(sub, "container", "Manage containers")
     attach.add_attach(group)
+    files.add_cp(group)
     run.add_create(group)
+    files.add_diff(group)
+    execs.add_exec(group)
+    files.add_export(group)
     inspect.add_inspect(group, kind="container")
     lifecycle.add_kill(group)
     logs.add_logs(group)
@@ -70,11 +85,15 @@ def add_all(sub: Subparsers) -> None:
     run.add_run(sub)
     ps.add_ps(sub)
     images.add_images(sub)
+    execs.add_exec(sub)
     system.add_info(sub)
     system.add_version(sub)
     attach.add_attach(sub)
+    files.add_cp(sub)
     run.add_create(sub)
+    files.add_diff(sub)
     system.add_events(sub)
+    files.add_export(sub)
     images.add_history(sub)
     images.add_import(sub)
     inspect.add_inspect(sub)

@@ -82,6 +82,8 @@ class SandboxProvider(Protocol):
 
     async def resume(self, container: Container) -> None: ...
 
+    def embedded_dns(self, container: Container) -> bool: ...
+
 
 @dataclass
 class DaemonDefaults:
@@ -307,8 +309,9 @@ class ContainerService:
             netns_path = await self.sandboxes.prepare(container) if self.sandboxes else None
             own = self.sandboxes.own_addresses(container) if self.sandboxes else []
             # on user networks the embedded DNS at 127.0.0.11 answers, as Docker's does
-            dns = ["127.0.0.11"] if own else host.get("Dns") or []
-            options = (host.get("DnsOptions") or ["ndots:0"]) if own else \
+            embedded = self.sandboxes.embedded_dns(container) if self.sandboxes else False
+            dns = ["127.0.0.11"] if embedded else host.get("Dns") or []
+            options = (host.get("DnsOptions") or ["ndots:0"]) if embedded else \
                 host.get("DnsOptions") or []
             etc = etcfiles.write_all(directory, container.config.get("Hostname") or "",
                                      host_network, dns, host.get("DnsSearch") or [], options,

@@ -165,6 +165,13 @@ def inspect(container: Container, graph: dict[str, str], size: tuple[int, int] |
             "Networks": dict(container.networking.get("Settings") or {}),
         },
     }
+    default = (container.networking.get("Settings") or {}).get("bridge")
+    if default:  # Docker mirrors the default bridge's endpoint at the top level
+        settings = result["NetworkSettings"]
+        settings.update({"IPAddress": default["IPAddress"], "Gateway": default["Gateway"],
+                         "IPPrefixLen": default["IPPrefixLen"],
+                         "MacAddress": default["MacAddress"],
+                         "EndpointID": default["EndpointID"]})
     if size is not None:
         result["SizeRw"], result["SizeRootFs"] = size
     return result

@@ -54,8 +54,8 @@ def pick_subnet(taken: list[Net]) -> Net:
             if candidate.network_address < DEFAULT_BRIDGE_SUBNET.network_address and \
                     candidate.subnet_of(Net("172.16.0.0/12")):
                 continue  # Docker's pools start at 172.17
-            if candidate == DEFAULT_BRIDGE_SUBNET and DEFAULT_BRIDGE_SUBNET not in taken:
-                continue  # kept for the default bridge
+            if candidate == DEFAULT_BRIDGE_SUBNET:
+                continue  # kept for a default bridge (this daemon's or another engine's)
             if overlaps(candidate, taken) is None:
                 return candidate
     raise Conflict("could not find an available, non-overlapping IPv4 address pool among the "

@@ -14,7 +14,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from skiff.drivers.network import cni, links, netns
+from skiff.drivers.network import cni, links, masquerade, netns
 from skiff.engine.containers.model import Container
 from skiff.engine.networks.dns import DnsServer
 from skiff.engine.networks.ipam import Addr
@@ -35,7 +35,7 @@ def _cni_conf(network: Network, address: Addr, primary: bool) -> dict[str, Any]:
     routes = [] if network.internal or not primary else [{"dst": "0.0.0.0/0"}]
     conf: dict[str, Any] = {
         "name": network.name, "type": "bridge", "bridge": bridge_name(network),
-        "isGateway": True, "ipMasq": not network.internal, "hairpinMode": True,
+        "isGateway": True, "ipMasq": False, "hairpinMode": True,
         "ipam": {"type": "static", "routes": routes, "addresses": [{
             "address": f"{address}/{network.pool.subnet.prefixlen}",
             "gateway": str(network.pool.gateway)}]},
@@ -49,15 +49,19 @@ class Sandboxes:
     """Creates and tears down network sandboxes for containers on user networks."""
 
     def __init__(self, networks: NetworkService, layout: Layout,
-                 dns: DnsServer | None = None) -> None:
+                 dns: DnsServer | None = None, default_bridge: bool = True) -> None:
         self._networks = networks
+        self._default_bridge = default_bridge
         self._dns = dns
         self._dir = layout.exec_root / "netns"
+        self._masqueraded: set[str] = set()
         networks.on_removed.append(self._drop_bridge)
 
     async def _drop_bridge(self, network: Network) -> None:
-        """A removed network takes its bridge with it."""
-        if network.driver == "bridge":
+        """A removed network takes its bridge and its NAT rule with it."""
+        if network.driver == "bridge" and network.pool is not None:
+            await masquerade.remove(str(network.pool.subnet), bridge_name(network))
+            self._masqueraded.discard(network.id)
             await links.delete(bridge_name(network))
 
     def path(self, container: Container) -> Path:
@@ -69,11 +73,20 @@ class Sandboxes:
         names = [mode] + [n for n in endpoints if n != mode]
         wanted = []
         for name in names:
-            if name in PREDEFINED or name == "default" or name.startswith("container:"):
+            if name in ("default", "bridge"):  # the default bridge, under Docker's name
+                if self._default_bridge:
+                    wanted.append((self._networks.get("bridge"),
+                                   dict(endpoints.get(name) or {})))
+                continue
+            if name in PREDEFINED or name.startswith("container:"):
                 continue
             network = self._networks.get(name)
             wanted.append((network, dict(endpoints.get(name) or {})))
         return wanted
+
+    def embedded_dns(self, container: Container) -> bool:
+        """Containers on a user-defined network ask 127.0.0.11; the default bridge does not."""
+        return any(not n.predefined for n, _ in self._wanted(container))
 
     async def prepare(self, container: Container) -> Path | None:
         """The namespace path to give the runtime, or None when the container needs none."""
@@ -88,7 +101,7 @@ class Sandboxes:
             for index, (network, config) in enumerate(wanted):
                 settings[network.name] = await self._attach(container, network, config, path,
                                                             index)
-            if self._dns is not None:
+            if self._dns is not None and self.embedded_dns(container):
                 await self._dns.attach(container.id, path)
         except BaseException:
             await self.release(container)
@@ -108,6 +121,9 @@ class Sandboxes:
                                            "Primary": index == 0,
                                            "Aliases": list(config.get("Aliases") or [])}
         self._networks.save(network)
+        if not network.internal and network.id not in self._masqueraded:
+            await masquerade.ensure(str(network.pool.subnet), bridge_name(network))
+            self._masqueraded.add(network.id)
         result = await cni.add(_cni_conf(network, address, index == 0), container.id, path,
                                ifname)
         mac = next((i.get("mac", "") for i in result.get("interfaces") or []

@@ -6,6 +6,7 @@ This layer owns the model and the IPAM bookkeeping; attaching containers through
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -15,7 +16,7 @@ from typing import Any
 from skiff.api import filters as flt
 from skiff.api.timefmt import now_ns, parse_timestamp_ns, rfc3339nano
 from skiff.engine.events import EventService
-from skiff.engine.networks.ipam import DEFAULT_BRIDGE_SUBNET, Pool
+from skiff.engine.networks.ipam import Pool
 from skiff.errdefs import Conflict, Forbidden, InvalidParameter, NotFound
 from skiff.store.db import Database
 
@@ -84,8 +85,15 @@ class Network:
 class NetworkService:
     """create, list, inspect, remove and prune networks; the predefined ones always exist."""
 
-    def __init__(self, db: Database, events: EventService) -> None:
+    def __init__(self, db: Database, events: EventService,
+                 default_bridge: str | None = DEFAULT_BRIDGE,
+                 bip: str = "172.17.0.1/16") -> None:
         self._db = db
+        self._default_bridge = default_bridge or DEFAULT_BRIDGE
+        try:
+            self._bip = ipaddress.IPv4Interface(bip)
+        except ValueError:
+            raise InvalidParameter(f"invalid --bip {bip}") from None
         self._events = events
         self._networks: dict[str, Network] = {}
         self.on_removed: list[Callable[[Network], Awaitable[None]]] = []
@@ -101,14 +109,13 @@ class NetworkService:
                 continue
             network = Network(secrets.token_hex(32), name, driver, now_ns())
             if name == "bridge":
-                network.pool = Pool(DEFAULT_BRIDGE_SUBNET,
-                                    DEFAULT_BRIDGE_SUBNET.network_address + 1)
+                network.pool = Pool(self._bip.network, self._bip.ip)
                 network.options = {
                     "com.docker.network.bridge.default_bridge": "true",
                     "com.docker.network.bridge.enable_icc": "true",
                     "com.docker.network.bridge.enable_ip_masquerade": "true",
                     "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
-                    BRIDGE_NAME: DEFAULT_BRIDGE,
+                    BRIDGE_NAME: self._default_bridge,
                     "com.docker.network.driver.mtu": "1500"}
             self._save(network)
 
