@@ -7,28 +7,13 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from skiff.errdefs import InvalidParameter
+from skiff.api import detachkeys
 from skiff.server import hijack
 
 
 def detach_sequence(keys: str | None) -> bytes:
-    """``ctrl-p,ctrl-q`` (Docker's default) into bytes; empty string disables detaching."""
-    if keys is None:
-        keys = "ctrl-p,ctrl-q"
-    result = bytearray()
-    for key in filter(None, keys.split(",")):
-        key = key.strip()
-        if key.startswith("ctrl-") and len(key) == 6:
-            char = key[5]
-            if char.isalpha():
-                result.append(ord(char.lower()) - ord("a") + 1)
-            else:
-                result.append({"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}[char])
-        elif len(key) == 1:
-            result.append(ord(key))
-        else:
-            raise InvalidParameter(f"Invalid detach keys ({keys}) provided")
-    return bytes(result)
+    """The bytes that end an attach session (see ``api.detachkeys``)."""
+    return detachkeys.parse(keys)
 
 
 async def pump(client: hijack.Hijacked, monitor: Any, want: dict[str, bool],

@@ -84,7 +84,8 @@ async def start_exec(conmon: str, runtime_path: str, runtime_root: Path,
             "-r", runtime_path, "-b", str(bundle), "-p", str(bundle / "exec_pid"),
             "--exit-dir", str(bundle / "exit"), "-l", "none", "--log-level", "error",
             "--full-attach", "-e", "--exec-process-spec", str(bundle / "process.json"),
-            "--runtime-arg", "--root", "--runtime-arg", str(runtime_root)]
+            "--runtime-arg", "--root", "--runtime-arg", str(runtime_root),
+            "--runtime-arg", "--log-format=json", f"--runtime-arg=--log={bundle / 'oci-log'}"]
     if request.attach:
         args.append("--exec-attach")
     if request.tty:
@@ -125,8 +126,8 @@ async def start_exec(conmon: str, runtime_path: str, runtime_root: Path,
         pid = int(reply.get("data", -1)) if reply else -1
         if pid <= 0:
             message = str(reply.get("message", "")) if reply else ""
-            raise RuntimeError_(message or stderr.decode(errors="replace").strip()
-                                or "exec failed")
+            raise RuntimeError_(_runtime_error(bundle / "oci-log") or message
+                                or stderr.decode(errors="replace").strip() or "exec failed")
     except BaseException:
         for sock in ours.values():
             sock.close()
@@ -152,6 +153,20 @@ async def start_exec(conmon: str, runtime_path: str, runtime_root: Path,
     task = loop.create_task(wait_exit())
     exit_code.add_done_callback(lambda _: task.cancel() if not task.done() else None)
     return ExecSession(pid, bundle, exit_code, task), attached
+
+
+def _runtime_error(log: Path) -> str:
+    """The runtime's own error, from its JSON log."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return ""
+    for line in lines:
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            if entry.get("level") in ("error", "fatal"):
+                return str(entry.get("msg", ""))
+    return ""
 
 
 def _exit_file(bundle: Path, container_id: str) -> int:

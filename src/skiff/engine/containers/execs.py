@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from skiff.api import detachkeys
 from skiff.drivers.runtime.base import RuntimeError_
 from skiff.drivers.runtime.direct_exec import DirectSession
 from skiff.drivers.runtime.execs import ExecRequest, ExecSession
@@ -85,6 +86,7 @@ class ExecService:
             config["Cmd"] = cmd = [cmd]
         if not cmd:
             raise InvalidParameter("No exec command specified")
+        detachkeys.parse(config.get("DetachKeys"))  # refuse bad keys now, not at start
         exec_id = secrets.token_hex(32)
         self._execs[exec_id] = ExecInstance(exec_id, container.id, config)
         self._events.publish("container", "exec_create: " + " ".join(cmd), container.id,
@@ -123,6 +125,9 @@ class ExecService:
         process["args"] = list(config["Cmd"])
         process["terminal"] = tty
         process.pop("consoleSize", None)
+        size = config.get("ConsoleSize") or []
+        if tty and len(size) == 2 and size[0] and size[1]:  # the terminal starts at its size
+            process["consoleSize"] = {"height": int(size[0]), "width": int(size[1])}
         env = list(process.get("env") or [])
         keys = {e.split("=", 1)[0]: i for i, e in enumerate(env)}
         for item in config.get("Env") or []:
@@ -158,6 +163,8 @@ class ExecService:
         attach = not detach and any(config.get(k) for k in ("AttachStdin", "AttachStdout",
                                                            "AttachStderr"))
         instance.started = True
+        if console:
+            config["ConsoleSize"] = console
         runtime = self._containers.runtime_of(container)
         process = self._process(container, instance, use_tty)
         request = ExecRequest(container.id, exec_id,
