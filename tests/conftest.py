@@ -122,7 +122,8 @@ def daemon() -> Iterator[Daemon]:
     root = Path(f"/tmp/skiff-test-{secrets.token_hex(4)}")
     # the session daemon owns a default bridge of its own, so no other daemon's addresses clash
     bridge = f"skt{secrets.token_hex(3)}"
-    d = start_daemon(root, "--no-live-restore", "--bip", "10.213.0.1/24", bridge=bridge)
+    subnet = f"10.213.{secrets.randbelow(250) + 1}"  # test sessions side by side never clash
+    d = start_daemon(root, "--no-live-restore", "--bip", f"{subnet}.1/24", bridge=bridge)
     try:
         import_busybox(d)
         yield d
@@ -134,7 +135,7 @@ def daemon() -> Iterator[Daemon]:
             subprocess.run([DOCKER, "-H", d.host, "rm", "-f", *ids], capture_output=True)
         stop_daemon(d)
         cleanup_root(root)
-        remove_bridge(bridge, "10.213.0.0/24")
+        remove_bridge(bridge, f"{subnet}.0/24")
 
 
 class DockerCLI:

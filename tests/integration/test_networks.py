@@ -170,3 +170,60 @@ def test_names_resolve_on_user_networks(docker: DockerCLI, name: str) -> None:
 def test_default_bridge_has_no_embedded_dns(docker: DockerCLI) -> None:
     out = docker("run", "--rm", "busybox", "cat", "/etc/resolv.conf").stdout
     assert "127.0.0.11" not in out
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _fetch(port: int) -> str:
+    """GET /hostname from a published port, waiting for the server to start listening."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/hostname",
+                                        timeout=5) as reply:
+                return reply.read().decode().strip()
+        except urllib.error.URLError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_published_ports_answer_from_the_host(docker: DockerCLI, name: str) -> None:
+    fixed = _free_port()
+    other = f"{name}-all"
+    docker("run", "-d", "--name", name, "-p", f"127.0.0.1:{fixed}:80", "busybox", "httpd",
+           "-f", "-p", "80", "-h", "/etc")
+    docker("run", "-d", "--name", other, "-P", "--expose", "80", "busybox", "httpd", "-f",
+           "-p", "80", "-h", "/etc")
+    try:
+        hostname = docker("exec", name, "hostname").stdout.strip()
+        assert _fetch(fixed) == hostname
+        assert docker("port", name, "80/tcp").stdout.split() == [f"127.0.0.1:{fixed}"]
+        mapped = docker("port", other, "80/tcp").stdout.split()
+        random_port = int(mapped[0].rsplit(":", 1)[1])
+        assert _fetch(random_port) == docker("exec", other, "hostname").stdout.strip()
+        taken = docker("run", "--rm", "-p", f"127.0.0.1:{fixed}:80", "busybox", "true",
+                       check=False)
+        assert taken.returncode != 0 and "port is already allocated" in taken.stderr
+    finally:
+        docker("rm", "-f", name, other, check=False)
+    import subprocess
+
+    nat = subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True, text=True).stdout
+    assert f"--dport {fixed}" not in nat
+
+
+def test_invalid_port_specs_are_refused(docker: DockerCLI) -> None:
+    for spec in ("70000:80", "127.0.0.1:abc:80"):
+        result = docker("run", "--rm", "-p", spec, "busybox", "true", check=False)
+        assert result.returncode != 0, spec

@@ -64,7 +64,7 @@ def summary(container: Container, size: tuple[int, int] | None = None) -> dict[s
         "ImageID": container.image_id,
         "Command": command_text(container),
         "Created": container.created_ns // 1_000_000_000,
-        "Ports": [],
+        "Ports": summary_ports(container),
         "Labels": container.labels,
         "State": container.state.Status,
         "Status": status_text(container),
@@ -75,6 +75,19 @@ def summary(container: Container, size: tuple[int, int] | None = None) -> dict[s
     if size is not None:
         item["SizeRw"], item["SizeRootFs"] = size
     return item
+
+
+def summary_ports(container: Container) -> list[dict[str, Any]]:
+    """``ps``'s Ports: published ones with their host side, exposed ones alone."""
+    result: list[dict[str, Any]] = []
+    for key, bindings in (container.networking.get("Ports") or {}).items():
+        port, _, proto = key.partition("/")
+        if not bindings:
+            result.append({"PrivatePort": int(port), "Type": proto})
+        for binding in bindings or []:
+            result.append({"IP": binding["HostIp"], "PrivatePort": int(port),
+                           "PublicPort": int(binding["HostPort"]), "Type": proto})
+    return result
 
 
 def mounts(container: Container) -> list[dict[str, Any]]:
@@ -157,11 +170,12 @@ def inspect(container: Container, graph: dict[str, str], size: tuple[int, int] |
         "Mounts": mounts(container),
         "Config": config,
         "NetworkSettings": {
-            "Bridge": "", "SandboxID": "", "SandboxKey": "", "Ports": {},
+            "Bridge": "", "SandboxID": "", "SandboxKey": "",
             "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
             "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, "EndpointID": "",
             "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
             "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
+            "Ports": dict(container.networking.get("Ports") or {}),
             "Networks": dict(container.networking.get("Settings") or {}),
         },
     }

@@ -16,6 +16,7 @@ from typing import Any
 
 from skiff.drivers.network import cni, links, masquerade, netns
 from skiff.engine.containers.model import Container
+from skiff.engine.networks import ports
 from skiff.engine.networks.dns import DnsServer
 from skiff.engine.networks.ipam import Addr
 from skiff.engine.networks.service import BRIDGE_NAME, PREDEFINED, Network, NetworkService
@@ -42,7 +43,15 @@ def _cni_conf(network: Network, address: Addr, primary: bool) -> dict[str, Any]:
     }
     if network.options.get(MTU):
         conf["mtu"] = int(network.options[MTU])
+    # as Docker: the MAC follows from the address, so a reused address never meets a stale
+    # neighbour entry on the host or in other containers
+    conf["capabilities"] = {"mac": True}
+    conf["runtimeConfig"] = {"mac": mac_for(address)}
     return conf
+
+
+def mac_for(address: Addr) -> str:
+    return "02:42:" + ":".join(f"{octet:02x}" for octet in address.packed)
 
 
 class Sandboxes:
@@ -55,6 +64,8 @@ class Sandboxes:
         self._dns = dns
         self._dir = layout.exec_root / "netns"
         self._masqueraded: set[str] = set()
+        self._ports = ports.Reservations()
+        self._results: dict[str, dict[str, Any]] = {}
         networks.on_removed.append(self._drop_bridge)
 
     async def _drop_bridge(self, network: Network) -> None:
@@ -101,6 +112,7 @@ class Sandboxes:
             for index, (network, config) in enumerate(wanted):
                 settings[network.name] = await self._attach(container, network, config, path,
                                                             index)
+            await self._publish(container, wanted[0][0], path)
             if self._dns is not None and self.embedded_dns(container):
                 await self._dns.attach(container.id, path)
         except BaseException:
@@ -108,6 +120,29 @@ class Sandboxes:
             raise
         container.networking["Settings"] = settings
         return path
+
+    async def _publish(self, container: Container, network: Network, path: Path) -> None:
+        """Reserve the published host ports and forward them (on the primary network)."""
+        bindings = self._ports.reserve(container.id, container.host_config,
+                                       container.config.get("ExposedPorts") or {})
+        container.networking["Ports"] = ports.api_ports(
+            bindings, container.config.get("ExposedPorts") or {})
+        if not bindings:
+            return
+        container.networking["Bindings"] = [b.to_cni() for b in bindings]
+        await cni.add(self._portmap_conf(network, container, self._results[container.id]),
+                      container.id, path, "eth0")
+
+    @staticmethod
+    def _portmap_conf(network: Network, container: Container,
+                      previous: dict[str, Any] | None) -> dict[str, Any]:
+        conf: dict[str, Any] = {"name": network.name, "type": "portmap", "snat": True,
+                                "capabilities": {"portMappings": True},
+                                "runtimeConfig": {"portMappings":
+                                                  container.networking.get("Bindings") or []}}
+        if previous is not None:
+            conf["prevResult"] = previous
+        return conf
 
     async def _attach(self, container: Container, network: Network, config: dict[str, Any],
                       path: Path, index: int) -> dict[str, Any]:
@@ -126,6 +161,8 @@ class Sandboxes:
             self._masqueraded.add(network.id)
         result = await cni.add(_cni_conf(network, address, index == 0), container.id, path,
                                ifname)
+        if index == 0:
+            self._results[container.id] = result
         mac = next((i.get("mac", "") for i in result.get("interfaces") or []
                     if i.get("sandbox")), "")
         endpoint_id = secrets.token_hex(32)
@@ -147,7 +184,19 @@ class Sandboxes:
         path = self.path(container)
         if self._dns is not None:
             self._dns.detach(container.id)
-        for network in self._networks.attached(container.id):
+        attached = self._networks.attached(container.id)
+        if container.networking.get("Bindings") and path.exists():
+            primary = next((n for n in attached if n.endpoints[container.id].get("Primary")),
+                           None)
+            if primary is not None:
+                with contextlib.suppress(SkiffError):
+                    await cni.delete(self._portmap_conf(primary, container, None),
+                                     container.id, path, "eth0")
+        self._ports.release(container.id)
+        self._results.pop(container.id, None)
+        container.networking.pop("Bindings", None)
+        container.networking.pop("Ports", None)
+        for network in attached:
             endpoint = network.endpoints.pop(container.id, {})
             assert network.pool is not None
             address = Addr(str(endpoint.get("IPv4Address", "0.0.0.0/0")).split("/")[0])
@@ -163,9 +212,16 @@ class Sandboxes:
     async def resume(self, container: Container) -> None:
         """After a skiffd restart: serve DNS again in a running container's namespace."""
         path = self.path(container)
-        if self._dns is not None and path.exists():
+        if not path.exists():
+            return
+        if self._dns is not None and self.embedded_dns(container):
             with contextlib.suppress(OSError, SkiffError):
                 await self._dns.attach(container.id, path)
+        held = {f"{b['containerPort']}/{b['protocol']}": [
+            {"HostIp": b["hostIP"], "HostPort": str(b["hostPort"])}]
+            for b in container.networking.get("Bindings") or []}
+        with contextlib.suppress(SkiffError):  # hold the ports again, as before the restart
+            self._ports.reserve(container.id, {"PortBindings": held}, {})
 
     def own_addresses(self, container: Container) -> list[str]:
         settings = container.networking.get("Settings") or {}
