@@ -227,3 +227,27 @@ def test_invalid_port_specs_are_refused(docker: DockerCLI) -> None:
     for spec in ("70000:80", "127.0.0.1:abc:80"):
         result = docker("run", "--rm", "-p", spec, "busybox", "true", check=False)
         assert result.returncode != 0, spec
+
+
+def test_connect_and_disconnect_a_running_container(docker: DockerCLI, name: str) -> None:
+    net = _name()
+    peer = f"{name}-peer"
+    docker("network", "create", "--subnet", "10.81.0.0/24", net)
+    try:
+        docker("run", "-d", "--name", name, "busybox", "sleep", "300")
+        docker("run", "-d", "--name", peer, "--network", net, "busybox", "sleep", "300")
+        docker("network", "connect", "--alias", "joined", "--ip", "10.81.0.40", net, name)
+        addresses = docker("exec", name, "ip", "-4", "-o", "addr").stdout
+        assert "10.81.0.40/24" in addresses
+        found = docker("exec", peer, "nslookup", "joined").stdout
+        assert "10.81.0.40" in found
+        assert docker("exec", peer, "ping", "-c", "1", "-W", "2", name).returncode == 0
+        again = docker("network", "connect", net, name, check=False)
+        assert again.returncode != 0 and "already exists" in again.stderr
+        docker("network", "disconnect", net, name)
+        assert "10.81.0.40" not in docker("exec", name, "ip", "-4", "-o", "addr").stdout
+        gone = docker("exec", peer, "nslookup", "joined", check=False)
+        assert "10.81.0.40" not in gone.stdout
+    finally:
+        docker("rm", "-f", name, peer, check=False)
+        docker("network", "rm", net, check=False)

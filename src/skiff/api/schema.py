@@ -94,6 +94,14 @@ NETWORK_CREATE: dict[str, Spec] = {
                                  "AuxiliaryAddresses": STRMAP})},
 }
 
+NETWORK_CONNECT: dict[str, Spec] = {
+    "Container": "str",
+    "EndpointConfig": {"IPAMConfig": {"IPv4Address": "str", "IPv6Address": "str"},
+                       "Aliases": STRS, "Links": STRS, "DriverOpts": STRMAP},
+}
+
+NETWORK_DISCONNECT: dict[str, Spec] = {"Container": "str", "Force": "bool"}
+
 EXEC_CONFIG: dict[str, Spec] = {
     "AttachStdin": "bool", "AttachStdout": "bool", "AttachStderr": "bool",
     "DetachKeys": "str", "Tty": "bool", "ConsoleSize": ("list", "int"), "Env": STRS,

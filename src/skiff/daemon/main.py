@@ -35,6 +35,7 @@ from skiff.engine.containers.service import ContainerService, DaemonDefaults
 from skiff.engine.events import EventService
 from skiff.engine.images.service import ImageService
 from skiff.engine.images.store import ImageStore
+from skiff.engine.networks.attachments import Attachments
 from skiff.engine.networks.dns import DnsServer
 from skiff.engine.networks.sandbox import Sandboxes
 from skiff.engine.networks.service import NetworkService
@@ -145,8 +146,8 @@ async def build(config: DaemonConfig) -> Daemon:
                               config.bip)
     containers.is_network = networks.exists
     dns = DnsServer(networks, lambda cid: containers.name_of(cid))
-    containers.sandboxes = Sandboxes(networks, layout, dns,
-                                     default_bridge=config.bridge != "none")
+    sandboxes = Sandboxes(networks, layout, dns, default_bridge=config.bridge != "none")
+    containers.sandboxes = sandboxes
     execs = ExecService(containers, events)
     HealthService(containers, execs, events)
     exits = ExitWatcher(layout.exits_dir, containers.on_exit)
@@ -162,7 +163,8 @@ async def build(config: DaemonConfig) -> Daemon:
     containers_router.setup(routes, containers, queries, ReadConfig)
     execs_router.setup(routes, execs)
     archive_router.setup(routes, FileService(containers))
-    networks_router.setup(routes, networks)
+    networks_router.setup(routes, networks,
+                          Attachments(networks, containers, sandboxes, events))
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     for host in config.hosts:

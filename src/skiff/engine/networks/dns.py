@@ -71,6 +71,9 @@ class DnsServer:
             lambda: _Endpoint(self, container_id), sock=sock)
         self._endpoints[container_id] = transport
 
+    def serves(self, container_id: str) -> bool:
+        return container_id in self._endpoints
+
     def detach(self, container_id: str) -> None:
         transport = self._endpoints.pop(container_id, None)
         if transport is not None:

@@ -20,7 +20,7 @@ from skiff.engine.networks import ports
 from skiff.engine.networks.dns import DnsServer
 from skiff.engine.networks.ipam import Addr
 from skiff.engine.networks.service import BRIDGE_NAME, PREDEFINED, Network, NetworkService
-from skiff.errdefs import SkiffError
+from skiff.errdefs import Forbidden, SkiffError
 from skiff.store.layout import Layout
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,41 @@ class Sandboxes:
             raise
         container.networking["Settings"] = settings
         return path
+
+    async def connect(self, container: Container, network: Network,
+                      config: dict[str, Any]) -> None:
+        """Attach a running container to one more network, at once."""
+        path = self.path(container)
+        if not path.exists():
+            raise Forbidden("container sharing network namespace with another container or "
+                            "host cannot be connected to any other network")
+        settings = dict(container.networking.get("Settings") or {})
+        index = 1 + max((int(str(e.get("Interface", "eth0"))[3:] or 0)
+                         for n in self._networks.attached(container.id)
+                         for e in [n.endpoints[container.id]]), default=-1)
+        settings[network.name] = await self._attach(container, network, config, path, index)
+        container.networking["Settings"] = settings
+        if self._dns is not None and not network.predefined and \
+                not self._dns.serves(container.id):
+            await self._dns.attach(container.id, path)
+
+    async def disconnect(self, container: Container, network: Network) -> None:
+        """Detach a running container from one network."""
+        path = self.path(container)
+        endpoint = network.endpoints.pop(container.id, None)
+        if endpoint is None:
+            return
+        assert network.pool is not None
+        address = Addr(str(endpoint.get("IPv4Address", "0.0.0.0/0")).split("/")[0])
+        if path.exists():
+            with contextlib.suppress(SkiffError):
+                await cni.delete(_cni_conf(network, address, bool(endpoint.get("Primary"))),
+                                 container.id, path, str(endpoint.get("Interface", "eth0")))
+        network.pool.release(address)
+        self._networks.save(network)
+        settings = dict(container.networking.get("Settings") or {})
+        settings.pop(network.name, None)
+        container.networking["Settings"] = settings
 
     async def _publish(self, container: Container, network: Network, path: Path) -> None:
         """Reserve the published host ports and forward them (on the primary network)."""

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from skiff.api import filters as flt
 from skiff.api import schema
-from skiff.errdefs import NotImplementedYet
+from skiff.errdefs import InvalidParameter
 from skiff.server.app import Routes, json_response
 
 LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
@@ -27,7 +27,14 @@ class NetworksBackend(Protocol):
     async def prune(self, filters: flt.Filters) -> dict[str, Any]: ...
 
 
-def setup(routes: Routes, networks: NetworksBackend) -> None:
+class AttachmentsBackend(Protocol):
+    async def connect(self, network_ref: str, container_ref: str,
+                      config: dict[str, Any]) -> None: ...
+
+    async def disconnect(self, network_ref: str, container_ref: str, force: bool) -> None: ...
+
+
+def setup(routes: Routes, networks: NetworksBackend, attachments: AttachmentsBackend) -> None:
     async def create(request: web.Request) -> web.StreamResponse:
         body = schema.decode_object(await request.read(), schema.NETWORK_CREATE,
                                     "NetworkCreateRequest")
@@ -48,13 +55,28 @@ def setup(routes: Routes, networks: NetworksBackend) -> None:
         return json_response(await networks.prune(
             flt.parse(request.query.get("filters"), PRUNE_FILTERS)))
 
-    async def not_yet(request: web.Request) -> web.StreamResponse:
-        raise NotImplementedYet("connecting containers to networks is not supported yet")
+    async def connect(request: web.Request) -> web.StreamResponse:
+        body = schema.decode_object(await request.read(), schema.NETWORK_CONNECT,
+                                    "NetworkConnectRequest")
+        if not body.get("Container"):
+            raise InvalidParameter("no container specified")
+        await attachments.connect(request.match_info["id"], body["Container"],
+                                  dict(body.get("EndpointConfig") or {}))
+        return web.Response(status=200)
+
+    async def disconnect(request: web.Request) -> web.StreamResponse:
+        body = schema.decode_object(await request.read(), schema.NETWORK_DISCONNECT,
+                                    "NetworkDisconnectRequest")
+        if not body.get("Container"):
+            raise InvalidParameter("no container specified")
+        await attachments.disconnect(request.match_info["id"], body["Container"],
+                                     bool(body.get("Force")))
+        return web.Response(status=200)
 
     routes.add("GET", "/networks", list_networks)
     routes.add("POST", "/networks/create", create)
     routes.add("POST", "/networks/prune", prune)
     routes.add("GET", "/networks/{id}", inspect)
     routes.add("DELETE", "/networks/{id}", remove)
-    routes.add("POST", "/networks/{id}/connect", not_yet)
-    routes.add("POST", "/networks/{id}/disconnect", not_yet)
+    routes.add("POST", "/networks/{id}/connect", connect)
+    routes.add("POST", "/networks/{id}/disconnect", disconnect)
