@@ -102,6 +102,9 @@ NETWORK_CONNECT: dict[str, Spec] = {
 
 NETWORK_DISCONNECT: dict[str, Spec] = {"Container": "str", "Force": "bool"}
 
+VOLUME_CREATE: dict[str, Spec] = {"Name": "str", "Driver": "str", "DriverOpts": STRMAP,
+                                  "Labels": STRMAP}
+
 EXEC_CONFIG: dict[str, Spec] = {
     "AttachStdin": "bool", "AttachStdout": "bool", "AttachStderr": "bool",
     "DetachKeys": "str", "Tty": "bool", "ConsoleSize": ("list", "int"), "Env": STRS,

@@ -40,6 +40,7 @@ from skiff.engine.networks.dns import DnsServer
 from skiff.engine.networks.sandbox import Sandboxes
 from skiff.engine.networks.service import NetworkService
 from skiff.engine.system import SystemService
+from skiff.engine.volumes.service import VolumeService
 from skiff.errdefs import SkiffError
 from skiff.server import app as server_app
 from skiff.server.routers import archive as archive_router
@@ -48,6 +49,7 @@ from skiff.server.routers import execs as execs_router
 from skiff.server.routers import images as images_router
 from skiff.server.routers import networks as networks_router
 from skiff.server.routers import system as system_router
+from skiff.server.routers import volumes as volumes_router
 from skiff.store.blobs import BlobStore
 from skiff.store.db import Database
 from skiff.store.layout import Layout
@@ -148,6 +150,9 @@ async def build(config: DaemonConfig) -> Daemon:
     dns = DnsServer(networks, lambda cid: containers.name_of(cid))
     sandboxes = Sandboxes(networks, layout, dns, default_bridge=config.bridge != "none")
     containers.sandboxes = sandboxes
+    volumes = VolumeService(db, events, layout.data_root / "volumes")
+    volumes.users = containers.volume_users
+    containers.volumes = volumes
     execs = ExecService(containers, events)
     HealthService(containers, execs, events)
     exits = ExitWatcher(layout.exits_dir, containers.on_exit)
@@ -163,6 +168,7 @@ async def build(config: DaemonConfig) -> Daemon:
     containers_router.setup(routes, containers, queries, ReadConfig)
     execs_router.setup(routes, execs)
     archive_router.setup(routes, FileService(containers))
+    volumes_router.setup(routes, volumes)
     networks_router.setup(routes, networks,
                           Attachments(networks, containers, sandboxes, events))
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)

@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS networks (
     id TEXT PRIMARY KEY,
     data TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS volumes (
+    name TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     time_nano INTEGER NOT NULL,
@@ -121,6 +125,17 @@ class Database:
 
     def networks(self) -> list[Row]:
         return [json.loads(r[0]) for r in self._conn.execute("SELECT data FROM networks")]
+
+    # volumes
+    def put_volume(self, name: str, data: Row) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO volumes (name, data) VALUES (?, ?)",
+                           (name, json.dumps(data)))
+
+    def delete_volume(self, name: str) -> None:
+        self._conn.execute("DELETE FROM volumes WHERE name = ?", (name,))
+
+    def volumes(self) -> list[Row]:
+        return [json.loads(r[0]) for r in self._conn.execute("SELECT data FROM volumes")]
 
     # events
     def append_event(self, time_nano: int, data: Row) -> None:

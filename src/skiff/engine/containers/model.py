@@ -70,13 +70,15 @@ class Container:
     resolv_path: str = ""
     has_been_started: bool = False
     manually_stopped: bool = False
+    volumes: list[dict[str, Any]] = field(default_factory=list)
     # not persisted
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
     exited: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
 
     _PERSISTED = ("id", "name", "created_ns", "image_id", "image_ref", "config", "host_config",
                   "networking", "restart_count", "runtime", "log_path", "hosts_path",
-                  "hostname_path", "resolv_path", "has_been_started", "manually_stopped")
+                  "hostname_path", "resolv_path", "has_been_started", "manually_stopped",
+                  "volumes")
 
     @property
     def path_and_args(self) -> tuple[str, list[str]]:

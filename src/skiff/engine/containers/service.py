@@ -47,6 +47,7 @@ from skiff.engine.containers.model import (
 )
 from skiff.engine.events import EventService
 from skiff.engine.images.service import ImageService
+from skiff.engine.volumes.service import VolumeService
 from skiff.errdefs import (
     Conflict,
     InvalidParameter,
@@ -123,6 +124,7 @@ class ContainerService:
         self.observers: list[LifecycleObserver] = []
         self.is_network: Callable[[str], bool] = lambda _name: False
         self.sandboxes: SandboxProvider | None = None
+        self.volumes: VolumeService | None = None
         self._backoff: dict[str, restart.Backoff] = {}
         images.set_users(self.users_of_image)
 
@@ -255,6 +257,7 @@ class ContainerService:
             id=container_id, name=name, created_ns=now_ns(), image_id=image.id,
             image_ref=image_ref, config=merged, host_config=host_config,
             networking=dict(body.get("NetworkingConfig") or {}), runtime=runtime)
+        container.volumes = self._claim_volumes(container)
         directory = self._dir(container)
         directory.mkdir(parents=True)
         try:
@@ -272,6 +275,31 @@ class ContainerService:
         self._names[name] = container.id
         self._event(container, "create")
         return container.id, warnings
+
+    def _claim_volumes(self, container: Container) -> list[dict[str, Any]]:
+        """Named volumes (created if missing) and anonymous ones for -v /path and VOLUME."""
+        mounts = spec.user_mounts(container.host_config)
+        wanted = [m for m in mounts if m["type"] == "volume"]
+        taken = {m["destination"] for m in mounts}
+        for path in container.config.get("Volumes") or {}:
+            if path not in taken:
+                wanted.append({"destination": path, "type": "volume", "source": "",
+                               "readonly": False, "nocopy": False})
+        if wanted and self.volumes is None:
+            raise InvalidParameter("volumes are not available")
+        claimed = []
+        for mount in wanted:
+            assert self.volumes is not None
+            info = self.volumes.create(mount["source"] or None, labels=mount.get("labels"))
+            claimed.append({"Name": info["Name"], "Source": info["Mountpoint"],
+                            "Destination": mount["destination"],
+                            "RW": not mount["readonly"], "NoCopy": mount["nocopy"],
+                            "Anonymous": not mount["source"]})
+        return claimed
+
+    def volume_users(self, name: str) -> list[str]:
+        return [c.id for c in self._containers.values()
+                if any(v["Name"] == name for v in c.volumes)]
 
     # --- start ------------------------------------------------------------------------------
     async def start(self, ref: str) -> None:
@@ -316,7 +344,8 @@ class ContainerService:
             etc = etcfiles.write_all(directory, container.config.get("Hostname") or "",
                                      host_network, dns, host.get("DnsSearch") or [], options,
                                      host.get("ExtraHosts") or [], own)
-            user_mounts = spec.user_mounts(host)
+            user_mounts = [m for m in spec.user_mounts(host) if m["type"] != "volume"]
+            user_mounts += self._volume_mounts(container, rootfs)
             for mount in user_mounts:
                 if mount["type"] == "bind" and not os.path.exists(mount["source"]):
                     os.makedirs(mount["source"], exist_ok=True)
@@ -394,6 +423,21 @@ class ContainerService:
         # the container may have exited before we marked it running
         if runtime.exit_status(container.id) is not None:
             self._spawn(self._handle_exit(container.id))
+
+    def _volume_mounts(self, container: Container, rootfs: Path) -> list[dict[str, Any]]:
+        """Bind mounts of the container's volumes, filled from the image on first use."""
+        result = []
+        for volume in container.volumes:
+            assert self.volumes is not None
+            if volume.get("NoCopy"):
+                self.volumes.mark_populated(volume["Name"])
+            else:
+                self.volumes.populate(volume["Name"],
+                                      rootfs / volume["Destination"].lstrip("/"))
+            result.append({"destination": volume["Destination"], "type": "bind",
+                           "source": str(self.volumes.path(volume["Name"])),
+                           "options": ["rbind", "rw" if volume["RW"] else "ro", "rprivate"]})
+        return result
 
     async def _release_sandbox(self, container: Container) -> None:
         if self.sandboxes is not None:
@@ -698,6 +742,11 @@ class ContainerService:
             del self._containers[container.id]
             self._names.pop(container.name, None)
         self._event(container, "destroy")
+        if volumes and self.volumes is not None:
+            for volume in container.volumes:
+                if volume.get("Anonymous") and not self.volume_users(volume["Name"]):
+                    with contextlib.suppress(SkiffError):
+                        self.volumes.remove(volume["Name"])
         event = self._removed.pop(container.id, None)
         if event is not None:
             event.set()

@@ -149,8 +149,10 @@ def parse_bind(spec: str) -> dict[str, Any]:
                                f"for type \"bind\": invalid mount path: '{dest}' mount path must "
                                f"be absolute")
     if not source.startswith("/"):
-        raise InvalidParameter(f"invalid volume specification: '{spec}': named volumes are not "
-                               f"supported by this engine yet")
+        if "/" in source or ".." in source:
+            raise InvalidParameter(f"invalid volume specification: '{spec}'")
+        return {"destination": dest, "type": "volume", "source": source,
+                "readonly": "ro" in mode, "nocopy": "nocopy" in mode}
     options = ["rbind"]
     propagation = "rprivate"
     for item in mode:
@@ -206,7 +208,19 @@ def parse_mount(item: dict[str, Any]) -> dict[str, Any]:
         if item.get("ReadOnly"):
             options.append("ro")
         return _mount(target, "tmpfs", "tmpfs", options)
-    if mtype in ("volume", "npipe", "cluster", "image"):
+    if mtype == "volume":
+        source = item.get("Source") or ""
+        if "/" in source or ".." in source:
+            raise InvalidParameter(f"invalid mount config for type \"volume\": invalid volume "
+                                   f"name: {source}")
+        volume_options = item.get("VolumeOptions") or {}
+        if (volume_options.get("DriverConfig") or {}).get("Name") not in (None, "", "local"):
+            raise InvalidParameter("only the local volume driver is supported")
+        return {"destination": target, "type": "volume", "source": source,
+                "readonly": bool(item.get("ReadOnly")),
+                "nocopy": bool(volume_options.get("NoCopy")),
+                "labels": dict(volume_options.get("Labels") or {})}
+    if mtype in ("npipe", "cluster", "image"):
         raise InvalidParameter(f"mount type \"{mtype}\" is not supported by this engine yet")
     raise InvalidParameter(f"mount type unknown: \"{mtype}\"")
 
@@ -354,6 +368,9 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
                ["nosuid", "noexec", "nodev", "mode=1777", f"size={shm_size}"]),
     ]
     user_defined = {m["destination"] for m in inputs.extra_mounts}
+    for mount in inputs.extra_mounts:
+        if mount["type"] == "volume":
+            raise InvalidParameter(f"volume at {mount['destination']} was not resolved")
     for dest, source in inputs.etc_files.items():
         if dest not in user_defined:
             mounts.append(_mount(dest, "bind", source, ["rbind", "rprivate"]))

@@ -91,14 +91,21 @@ def summary_ports(container: Container) -> list[dict[str, Any]]:
 
 
 def mounts(container: Container) -> list[dict[str, Any]]:
-    result = []
+    result: list[dict[str, Any]] = [
+        {"Type": "volume", "Name": v["Name"], "Source": v.get("Source", ""),
+         "Destination": v["Destination"], "Driver": "local", "Mode": "", "RW": v["RW"],
+         "Propagation": ""} for v in container.volumes]
     for bind in container.host_config.get("Binds") or []:
         parts = bind.split(":")
+        if not parts[0].startswith("/"):
+            continue  # a named volume, listed above
         mode = parts[2] if len(parts) > 2 else ""
         result.append({"Type": "bind", "Source": parts[0], "Destination": parts[1],
                        "Mode": mode, "RW": "ro" not in mode.split(","),
                        "Propagation": "rprivate"})
     for item in container.host_config.get("Mounts") or []:
+        if item.get("Type") == "volume":
+            continue
         entry = {"Type": item.get("Type"), "Source": item.get("Source", ""),
                  "Destination": item.get("Target"), "Mode": "",
                  "RW": not item.get("ReadOnly"), "Propagation": ""}

@@ -1,0 +1,172 @@
+"""VolumeService: Docker's ``local`` volumes, directories under ``<data-root>/volumes``."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from skiff.api import filters as flt
+from skiff.api.timefmt import now_ns, rfc3339nano
+from skiff.drivers.snapshot.overlay import dir_size
+from skiff.engine.events import EventService
+from skiff.errdefs import Conflict, InvalidParameter, NotFound
+from skiff.store.db import Database
+
+LIST_FILTERS = ("dangling", "driver", "label", "name")
+PRUNE_FILTERS = ("label", "label!", "all", "until")
+ANONYMOUS = "com.docker.volume.anonymous"
+_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+
+
+@dataclass
+class Volume:
+    name: str
+    created_ns: int
+    labels: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    populated: bool = False  # the image's content was copied in (or nocopy asked)
+
+    def to_row(self) -> dict[str, Any]:
+        return {"Name": self.name, "CreatedNs": self.created_ns, "Labels": self.labels,
+                "Options": self.options, "Populated": self.populated}
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Volume:
+        return cls(row["Name"], row["CreatedNs"], dict(row.get("Labels") or {}),
+                   dict(row.get("Options") or {}), bool(row.get("Populated")))
+
+
+class VolumeService:
+    """create, list, inspect, remove and prune; containers mount ``path(name)``."""
+
+    def __init__(self, db: Database, events: EventService, root: Path) -> None:
+        self._db = db
+        self._events = events
+        self._root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self._volumes = {row["Name"]: Volume.from_row(row) for row in db.volumes()}
+        self.users: Callable[[str], list[str]] = lambda _name: []
+
+    def path(self, name: str) -> Path:
+        return self._root / name / "_data"
+
+    def get(self, name: str) -> Volume:
+        volume = self._volumes.get(name)
+        if volume is None:
+            raise NotFound(f"get {name}: no such volume")
+        return volume
+
+    def _save(self, volume: Volume) -> None:
+        self._db.put_volume(volume.name, volume.to_row())
+        self._volumes[volume.name] = volume
+
+    def create(self, name: str | None, driver: str | None = None,
+               labels: dict[str, str] | None = None,
+               options: dict[str, str] | None = None) -> dict[str, Any]:
+        """Create (or, for an existing name, return) a volume, as Docker does."""
+        if driver not in (None, "", "local"):
+            raise NotFound(f"plugin \"{driver}\" not found")
+        if options:
+            raise InvalidParameter("volume driver options are not supported yet")
+        anonymous = not name
+        name = name or secrets.token_hex(32)
+        if not _NAME.match(name):
+            raise InvalidParameter(f"create {name}: \"{name}\" includes invalid characters "
+                                   f"for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" "
+                                   f"are allowed. If you intended to pass a host directory, "
+                                   f"use absolute path")
+        if name in self._volumes:
+            return self.inspect(name)
+        volume = Volume(name, now_ns(), dict(labels or {}))
+        if anonymous:
+            volume.labels[ANONYMOUS] = ""
+        self.path(name).mkdir(parents=True, exist_ok=True)
+        self._save(volume)
+        self._events.publish("volume", "create", name, {"driver": "local"})
+        return self.inspect(name)
+
+    def inspect(self, name: str) -> dict[str, Any]:
+        volume = self.get(name)
+        return {"CreatedAt": rfc3339nano(volume.created_ns), "Driver": "local",
+                "Labels": volume.labels or None, "Mountpoint": str(self.path(name)),
+                "Name": name, "Options": volume.options or None, "Scope": "local",
+                "UsageData": {"Size": dir_size(self.path(name)),
+                              "RefCount": len(self.users(name))}}
+
+    def list_volumes(self, filters: flt.Filters) -> dict[str, Any]:
+        items = []
+        for volume in sorted(self._volumes.values(), key=lambda v: v.name):
+            if "name" in filters and not any(n in volume.name for n in filters["name"]):
+                continue
+            if "driver" in filters and "local" not in filters["driver"]:
+                continue
+            if "label" in filters and not flt.match_labels(filters["label"], volume.labels):
+                continue
+            if "dangling" in filters:
+                dangling = flt.parse_bool("dangling", filters["dangling"][-1])
+                if dangling != (not self.users(volume.name)):
+                    continue
+            info = self.inspect(volume.name)
+            del info["UsageData"]
+            items.append(info)
+        return {"Volumes": items, "Warnings": []}
+
+    def remove(self, name: str, force: bool = False) -> None:
+        if name not in self._volumes:
+            if force:
+                return
+            raise NotFound(f"get {name}: no such volume")
+        users = self.users(name)
+        if users:
+            raise Conflict(f"remove {name}: volume is in use - "
+                           f"[{', '.join(users)}]")
+        self._db.delete_volume(name)
+        del self._volumes[name]
+        shutil.rmtree(self._root / name, ignore_errors=True)
+        self._events.publish("volume", "destroy", name, {"driver": "local"})
+
+    def prune(self, filters: flt.Filters) -> dict[str, Any]:
+        every = "all" in filters and flt.parse_bool("all", filters["all"][-1])
+        deleted, reclaimed = [], 0
+        for volume in list(self._volumes.values()):
+            if self.users(volume.name):
+                continue
+            if not every and ANONYMOUS not in volume.labels:
+                continue
+            if "label" in filters and not flt.match_labels(filters["label"], volume.labels):
+                continue
+            if "label!" in filters and flt.match_labels(filters["label!"], volume.labels):
+                continue
+            reclaimed += dir_size(self.path(volume.name))
+            self.remove(volume.name)
+            deleted.append(volume.name)
+        return {"VolumesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
+
+    def is_anonymous(self, name: str) -> bool:
+        volume = self._volumes.get(name)
+        return volume is not None and ANONYMOUS in volume.labels
+
+    def populate(self, name: str, source: Path) -> None:
+        """First use of an empty volume: copy the image's content at the mount point in."""
+        volume = self.get(name)
+        if volume.populated:
+            return
+        target = self.path(name)
+        if source.is_dir() and not any(target.iterdir()):
+            subprocess.run(["cp", "-a", f"{source}/.", str(target)], check=False,
+                           capture_output=True)
+            shutil.copystat(source, target)
+        volume.populated = True
+        self._save(volume)
+
+    def mark_populated(self, name: str) -> None:
+        volume = self.get(name)
+        if not volume.populated:
+            volume.populated = True
+            self._save(volume)

@@ -1,0 +1,85 @@
+"""Volumes: named and anonymous, copy-up from the image, nocopy, in use, rm -v, prune."""
+
+from __future__ import annotations
+
+import secrets
+
+from tests.conftest import DockerCLI
+
+
+def _volume() -> str:
+    return f"vol-{secrets.token_hex(4)}"
+
+
+def test_named_volume_outlives_its_container_and_is_copied_up(docker: DockerCLI) -> None:
+    volume = _volume()
+    docker("volume", "create", "--label", "team=a", volume)
+    try:
+        listed = docker("run", "--rm", "-v", f"{volume}:/etc", "busybox", "sh", "-c",
+                        "ls /etc; echo kept > /etc/kept").stdout.split()
+        assert "passwd" in listed  # the image's /etc was copied into the empty volume
+        assert docker("run", "--rm", "-v", f"{volume}:/data", "busybox", "cat",
+                      "/data/kept").stdout == "kept\n"
+        info = docker("volume", "inspect", volume, "--format",
+                      "{{.Driver}} {{.Labels.team}} {{.Scope}}").stdout.strip()
+        assert info == "local a local"
+        assert volume in docker("volume", "ls", "-q", "--filter", "label=team=a").stdout
+    finally:
+        docker("volume", "rm", volume)
+
+
+def test_nocopy_and_read_only(docker: DockerCLI) -> None:
+    volume = _volume()
+    try:
+        empty = docker("run", "--rm", "--mount",
+                       f"type=volume,source={volume},target=/etc,volume-nocopy", "busybox",
+                       "ls", "/etc").stdout
+        assert "passwd" not in empty
+        denied = docker("run", "--rm", "-v", f"{volume}:/data:ro", "busybox", "touch",
+                        "/data/x", check=False)
+        assert denied.returncode != 0
+    finally:
+        docker("volume", "rm", "-f", volume)
+
+
+def test_volume_in_use_cannot_be_removed(docker: DockerCLI, name: str) -> None:
+    volume = _volume()
+    docker("run", "-d", "--name", name, "-v", f"{volume}:/data", "busybox", "sleep", "300")
+    try:
+        busy = docker("volume", "rm", volume, check=False)
+        assert busy.returncode != 0 and "volume is in use" in busy.stderr
+        dangling = docker("volume", "ls", "-q", "--filter", "dangling=true").stdout.split()
+        assert volume not in dangling
+    finally:
+        docker("rm", "-f", name)
+        docker("volume", "rm", volume)
+
+
+def test_anonymous_volumes_and_rm_v(docker: DockerCLI, name: str) -> None:
+    docker("run", "--name", name, "-v", "/scratch", "busybox", "touch", "/scratch/x")
+    anonymous = docker("inspect", "-f", "{{range .Mounts}}{{.Name}}{{end}}", name).stdout.strip()
+    assert len(anonymous) == 64
+    assert anonymous in docker("volume", "ls", "-q").stdout.split()
+    docker("rm", "-v", name)
+    assert anonymous not in docker("volume", "ls", "-q").stdout.split()
+
+
+def test_prune_takes_anonymous_unless_all(docker: DockerCLI, name: str) -> None:
+    named = _volume()
+    docker("volume", "create", named)
+    docker("run", "--name", name, "-v", "/scratch", "busybox", "true")
+    anonymous = docker("inspect", "-f", "{{range .Mounts}}{{.Name}}{{end}}", name).stdout.strip()
+    docker("rm", name)
+    docker("volume", "prune", "-f")
+    remaining = docker("volume", "ls", "-q").stdout.split()
+    assert anonymous not in remaining and named in remaining
+    docker("volume", "rm", named)
+
+
+def test_bad_volume_names_are_refused(docker: DockerCLI) -> None:
+    for bad in ("a/b", "..", "-x"):
+        result = docker("volume", "create", bad, check=False)
+        assert result.returncode != 0, bad
+    traversal = docker("run", "--rm", "--mount", "type=volume,source=../x,target=/x", "busybox",
+                       "true", check=False)
+    assert traversal.returncode != 0
