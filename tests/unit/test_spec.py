@@ -81,7 +81,7 @@ def test_parse_bind_normalises_the_source() -> None:
         ("/src:", "invalid volume specification: '/src:'"),
         ("/a:/b:ro:x", "invalid volume specification: '/a:/b:ro:x'"),
         ("/src:dst", "mount path must be absolute"),
-        ("name:/dst", "named volumes are not supported"),
+        ("../x:/dst", "invalid volume specification: '../x:/dst'"),
         ("/src:/dst:bogus", "invalid mode: bogus"),
     ],
 )
@@ -137,7 +137,7 @@ def test_parse_mount_tmpfs() -> None:
          "/nonexistent-skiff-path"),
         ({"Type": "tmpfs", "Source": "/x", "Target": "/t"},
          'invalid mount config for type "tmpfs": field Source must not be specified'),
-        ({"Type": "volume", "Source": "v", "Target": "/t"}, "not supported"),
+        ({"Type": "volume", "Source": "../v", "Target": "/t"}, "invalid volume name"),
         ({"Type": "bogus", "Target": "/t"}, "mount type unknown"),
     ],
 )
@@ -284,3 +284,9 @@ def test_validate_sysctls() -> None:
     with pytest.raises(InvalidParameter,
                        match=re.escape("sysctl 'kernel.hostname' is not allowed")):
         spec.validate_sysctls({"kernel.hostname": "x"}, "default")
+
+
+def test_parse_bind_named_volume() -> None:
+    mount = spec.parse_bind("data:/var/lib/data:ro,nocopy")
+    assert mount == {"destination": "/var/lib/data", "type": "volume", "source": "data",
+                     "readonly": True, "nocopy": True}
