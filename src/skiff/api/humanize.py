@@ -4,20 +4,20 @@ from __future__ import annotations
 
 
 def human_duration(seconds: float) -> str:
-    """Docker's go-units HumanDuration."""
-    seconds = int(seconds)
-    if seconds < 1:
+    """Docker's go-units HumanDuration: "Less than a second", "About a minute", "3 days"."""
+    secs = int(seconds)
+    if secs < 1:
         return "Less than a second"
-    if seconds == 1:
+    if secs == 1:
         return "1 second"
-    if seconds < 60:
-        return f"{int(seconds)} seconds"
-    minutes = seconds / 60
-    if int(minutes) == 1:
+    if secs < 60:
+        return f"{secs} seconds"
+    minutes = int(seconds / 60)
+    if minutes == 1:
         return "About a minute"
     if minutes < 60:
-        return f"{int(minutes)} minutes"
-    hours = int(seconds / 3600 + 0.5)  # Go rounds halves up
+        return f"{minutes} minutes"
+    hours = int(seconds / 3600 + 0.5)
     if hours == 1:
         return "About an hour"
     if hours < 48:
@@ -28,4 +28,4 @@ def human_duration(seconds: float) -> str:
         return f"{hours // 24 // 7} weeks"
     if hours < 24 * 365 * 2:
         return f"{hours // 24 // 30} months"
-    return f"{hours // 24 // 365} years"
+    return f"{int(seconds / 3600) // 24 // 365} years"

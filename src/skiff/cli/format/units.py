@@ -6,6 +6,7 @@ import re
 import time
 from datetime import datetime
 
+from skiff.api.humanize import human_duration
 from skiff.cli.format.gotemplate.values import format_float
 
 DECIMAL = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
@@ -65,34 +66,6 @@ def from_human_size(text: str) -> int:
     unit = (match.group(2) or "").lower()
     factor = 1000 ** " kmgtp".index(unit) if unit else 1
     return int(float(match.group(1)) * factor)
-
-
-def human_duration(seconds: float) -> str:
-    """go-units HumanDuration: "Less than a second", "About a minute", "3 days", ..."""
-    secs = int(seconds)
-    if secs < 1:
-        return "Less than a second"
-    if secs == 1:
-        return "1 second"
-    if secs < 60:
-        return f"{secs} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int(seconds / 3600 + 0.5)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds / 3600) // 24 // 365} years"
 
 
 def ago(timestamp: float, now: float | None = None) -> str:
