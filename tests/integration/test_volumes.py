@@ -83,3 +83,57 @@ def test_bad_volume_names_are_refused(docker: DockerCLI) -> None:
     traversal = docker("run", "--rm", "--mount", "type=volume,source=../x,target=/x", "busybox",
                        "true", check=False)
     assert traversal.returncode != 0
+
+
+def test_tmpfs_volume(docker: DockerCLI) -> None:
+    volume = _volume()
+    docker("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=8m",
+           volume)
+    try:
+        out = docker("run", "--rm", "-v", f"{volume}:/t", "busybox", "sh", "-c",
+                     "grep ' /t ' /proc/mounts; echo kept > /t/x").stdout
+        assert "tmpfs" in out and "size=8192k" in out
+        assert docker("run", "--rm", "-v", f"{volume}:/t", "busybox", "cat",
+                      "/t/x").stdout == "kept\n"
+    finally:
+        docker("volume", "rm", volume)
+
+
+def test_bind_volume_keeps_host_files_when_removed(docker: DockerCLI, tmp_path: object) -> None:
+    from pathlib import Path
+
+    host = Path(str(tmp_path)) / "shared"
+    host.mkdir()
+    (host / "f").write_text("from host\n")
+    volume = _volume()
+    docker("volume", "create", "-o", "type=none", "-o", "o=bind", "-o", f"device={host}",
+           volume)
+    assert docker("run", "--rm", "-v", f"{volume}:/b", "busybox", "cat", "/b/f").stdout == \
+        "from host\n"
+    docker("run", "--rm", "-v", f"{volume}:/b", "busybox", "sh", "-c", "echo new > /b/g")
+    docker("volume", "rm", volume)
+    assert (host / "f").exists() and (host / "g").read_text() == "new\n"
+
+
+def test_unsafe_driver_options_are_refused(docker: DockerCLI) -> None:
+    before = docker("volume", "ls", "-q").stdout
+    for opts in (["type=ext4", "device=/dev/vda"], ["type=none", "o=bind", "device=/etc"],
+                 ["type=tmpfs", "o=exec,suid"], ["type=none", "o=bind", "device=relative"]):
+        args = [part for opt in opts for part in ("-o", opt)]
+        result = docker("volume", "create", *args, _volume(), check=False)
+        assert result.returncode != 0, opts
+    assert docker("volume", "ls", "-q").stdout == before
+
+
+def test_volumes_from(docker: DockerCLI, name: str) -> None:
+    volume = _volume()
+    docker("run", "-d", "--name", name, "-v", f"{volume}:/data", "busybox", "sh", "-c",
+           "echo shared > /data/f; sleep 300")
+    try:
+        docker("exec", name, "sh", "-c", "until [ -e /data/f ]; do sleep 0.05; done")
+        out = docker("run", "--rm", "--volumes-from", f"{name}:ro", "busybox", "sh", "-c",
+                     "cat /data/f; touch /data/g 2>/dev/null && echo writable; true").stdout
+        assert out == "shared\n"
+    finally:
+        docker("rm", "-f", name)
+        docker("volume", "rm", volume)

@@ -27,3 +27,9 @@ def unmount(target: str, lazy: bool = True) -> None:
         err = ctypes.get_errno()
         if err not in (22, 2):  # EINVAL: not a mount point; ENOENT: gone
             raise System(f"unmount {target}: {os.strerror(err)}")
+
+
+def is_mountpoint(path: str) -> bool:
+    """True if something is mounted at ``path`` (bind mounts of the same device included)."""
+    with open("/proc/self/mountinfo") as fh:
+        return any(line.split()[4] == path for line in fh)

@@ -277,17 +277,29 @@ class ContainerService:
         return container.id, warnings
 
     def _claim_volumes(self, container: Container) -> list[dict[str, Any]]:
-        """Named volumes (created if missing) and anonymous ones for -v /path and VOLUME."""
+        """The container's volumes: its own mounts, --volumes-from, then the image's VOLUMEs.
+
+        Named volumes are created if missing; -v /path and VOLUME get anonymous ones.
+        """
         mounts = spec.user_mounts(container.host_config)
-        wanted = [m for m in mounts if m["type"] == "volume"]
         taken = {m["destination"] for m in mounts}
+        claimed: list[dict[str, Any]] = []
+        for source in container.host_config.get("VolumesFrom") or []:
+            ref, _, mode = source.partition(":")
+            if mode not in ("", "ro", "rw"):
+                raise InvalidParameter(f"invalid mode for volumes-from: {mode}")
+            for volume in self.get(ref).volumes:
+                if volume["Destination"] not in taken:
+                    taken.add(volume["Destination"])
+                    claimed.append({**volume, "RW": mode == "rw" if mode else volume["RW"],
+                                    "Anonymous": False})
+        wanted = [m for m in mounts if m["type"] == "volume"]
         for path in container.config.get("Volumes") or {}:
             if path not in taken:
                 wanted.append({"destination": path, "type": "volume", "source": "",
                                "readonly": False, "nocopy": False})
         if wanted and self.volumes is None:
             raise InvalidParameter("volumes are not available")
-        claimed = []
         for mount in wanted:
             assert self.volumes is not None
             info = self.volumes.create(mount["source"] or None, labels=mount.get("labels"))
@@ -429,13 +441,14 @@ class ContainerService:
         result = []
         for volume in container.volumes:
             assert self.volumes is not None
+            self.volumes.ready(volume["Name"])
             if volume.get("NoCopy"):
                 self.volumes.mark_populated(volume["Name"])
             else:
                 self.volumes.populate(volume["Name"],
                                       rootfs / volume["Destination"].lstrip("/"))
             result.append({"destination": volume["Destination"], "type": "bind",
-                           "source": str(self.volumes.path(volume["Name"])),
+                           "source": str(self.volumes.ready(volume["Name"])),
                            "options": ["rbind", "rw" if volume["RW"] else "ro", "rprivate"]})
         return result
 

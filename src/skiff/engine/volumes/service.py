@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
@@ -13,9 +14,10 @@ from typing import Any
 
 from skiff.api import filters as flt
 from skiff.api.timefmt import now_ns, rfc3339nano
+from skiff.drivers import mounts
 from skiff.drivers.snapshot.overlay import dir_size
 from skiff.engine.events import EventService
-from skiff.errdefs import Conflict, InvalidParameter, NotFound
+from skiff.errdefs import Conflict, InvalidParameter, NotFound, System
 from skiff.store.db import Database
 
 LIST_FILTERS = ("dangling", "driver", "label", "name")
@@ -72,8 +74,7 @@ class VolumeService:
         """Create (or, for an existing name, return) a volume, as Docker does."""
         if driver not in (None, "", "local"):
             raise NotFound(f"plugin \"{driver}\" not found")
-        if options:
-            raise InvalidParameter("volume driver options are not supported yet")
+        options = check_options(dict(options or {}))
         anonymous = not name
         name = name or secrets.token_hex(32)
         if not _NAME.match(name):
@@ -83,7 +84,7 @@ class VolumeService:
                                    f"use absolute path")
         if name in self._volumes:
             return self.inspect(name)
-        volume = Volume(name, now_ns(), dict(labels or {}))
+        volume = Volume(name, now_ns(), dict(labels or {}), options)
         if anonymous:
             volume.labels[ANONYMOUS] = ""
         self.path(name).mkdir(parents=True, exist_ok=True)
@@ -126,6 +127,12 @@ class VolumeService:
         if users:
             raise Conflict(f"remove {name}: volume is in use - "
                            f"[{', '.join(users)}]")
+        for _ in range(8):
+            if not mounts.is_mountpoint(str(self.path(name))):
+                break
+            mounts.unmount(str(self.path(name)))
+        else:  # never delete through a mount: a bind volume's files are the host's
+            raise System(f"remove {name}: the volume is still mounted")
         self._db.delete_volume(name)
         del self._volumes[name]
         shutil.rmtree(self._root / name, ignore_errors=True)
@@ -152,6 +159,19 @@ class VolumeService:
         volume = self._volumes.get(name)
         return volume is not None and ANONYMOUS in volume.labels
 
+    def ready(self, name: str) -> Path:
+        """The volume's directory, its tmpfs or bind mounted first if its options ask."""
+        volume = self.get(name)
+        path = self.path(name)
+        kind = volume.options.get("type")
+        if kind and not mounts.is_mountpoint(str(path)):
+            if kind == "tmpfs":
+                mounts.mount("tmpfs", str(path), "tmpfs", volume.options.get("o", ""))
+            else:
+                flags = MS_BIND | (MS_RDONLY if "ro" in volume.options["o"].split(",") else 0)
+                mounts.mount(volume.options["device"], str(path), "none", "", flags)
+        return path
+
     def populate(self, name: str, source: Path) -> None:
         """First use of an empty volume: copy the image's content at the mount point in."""
         volume = self.get(name)
@@ -170,3 +190,37 @@ class VolumeService:
         if not volume.populated:
             volume.populated = True
             self._save(volume)
+
+
+MS_RDONLY, MS_BIND = 1, 4096
+_TMPFS_OPTIONS = ("size", "mode", "uid", "gid", "nr_inodes", "nosuid", "nodev", "noexec")
+_UNSAFE_SOURCES = ("/", "/etc", "/proc", "/sys", "/dev", "/boot", "/run", "/var/lib")
+
+
+def check_options(options: dict[str, str]) -> dict[str, str]:
+    """Docker's local driver options (type, device, o), limited to what is safe to mount."""
+    if not options:
+        return {}
+    unknown = set(options) - {"type", "device", "o"}
+    if unknown:
+        raise InvalidParameter(f"invalid option key: {sorted(unknown)[0]!r}")
+    kind = options.get("type", "")
+    flags = [o for o in options.get("o", "").split(",") if o]
+    if kind == "tmpfs":
+        for flag in flags:
+            if flag.split("=", 1)[0] not in _TMPFS_OPTIONS:
+                raise InvalidParameter(f"invalid tmpfs option {flag!r}")
+        return {"type": "tmpfs", "device": options.get("device") or "tmpfs",
+                "o": ",".join(flags)}
+    if kind in ("none", "") and "bind" in flags:
+        device = os.path.normpath(options.get("device") or "")
+        if not device.startswith("/") or not os.path.isdir(device):
+            raise InvalidParameter(f"invalid bind device {options.get('device')!r}: it must "
+                                   f"be an existing absolute directory")
+        if device in _UNSAFE_SOURCES:
+            raise InvalidParameter(f"refusing to bind {device} into a volume")
+        if set(flags) - {"bind", "rbind", "ro", "rw"}:
+            raise InvalidParameter(f"invalid bind options {options.get('o')!r}")
+        return {"type": "none", "device": device, "o": ",".join(flags)}
+    raise InvalidParameter(f"volume option type={kind or 'none'} is not supported: use "
+                           f"type=tmpfs, or type=none with o=bind and an absolute device")
