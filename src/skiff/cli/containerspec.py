@@ -57,7 +57,15 @@ def add_flags(p: argparse.ArgumentParser) -> None:
     a("--memory-swappiness", type=int, help="Tune container memory swappiness (0 to 100)")
     a("--mount", action="append", default=[], help="Attach a filesystem mount to the container")
     a("--name", help="Assign a name to the container")
-    a("--network", "--net", help="Connect a container to a network")
+    a("--ip", help="IPv4 address (e.g., 172.30.100.104)")
+    a("--ip6", help="IPv6 address (e.g., 2001:db8::33)")
+    a("--link-local-ip", action="append", default=[],
+      help="Container IPv4/IPv6 link-local addresses")
+    a("--mac-address", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)")
+    a("--network", "--net", action="append", default=[],
+      help="Connect a container to a network")
+    a("--network-alias", "--net-alias", action="append", default=[],
+      help="Add network-scoped alias for the container")
     a("--no-healthcheck", action="store_true", help="Disable any container-specified HEALTHCHECK")
     a("--oom-kill-disable", action="store_true", default=None, help="Disable OOM Killer")
     a("--oom-score-adj", type=int, help="Tune host's OOM preferences (-1000 to 1000)")
@@ -197,9 +205,13 @@ def build(args: argparse.Namespace, detach: bool, console_size: tuple[int, int] 
     if args.restart and args.rm and opts.restart_policy(args.restart)["Name"] != "no":
         raise opts.InvalidFlag("--restart", args.restart, "Conflicting options: --restart "
                                "and --rm")
+    network_mode, endpoints = opts.networks(args.network, args.network_alias, args.ip,
+                                            args.ip6, args.link_local_ip, args.mac_address)
+    if endpoints:
+        config["NetworkingConfig"] = {"EndpointsConfig": endpoints}
     host: dict[str, Any] = {
         "Binds": binds or None,
-        "NetworkMode": args.network or "default",
+        "NetworkMode": network_mode,
         "RestartPolicy": opts.restart_policy(args.restart or "no"),
         "AutoRemove": bool(args.rm),
         "Privileged": bool(args.privileged),

@@ -368,3 +368,92 @@ def device(value: str) -> dict[str, str]:
     elif len(parts) > 3:
         raise InvalidFlag("--device", value, f"invalid device specification: {value}")
     return {"PathOnHost": host, "PathInContainer": container, "CgroupPermissions": perms}
+
+
+_BUILTIN_MODES = ("default", "bridge", "host", "none")
+
+
+def _network_spec(value: str) -> dict[str, Any]:
+    """``--network name`` or the advanced ``--network name=n,alias=a,ip=...`` form."""
+    if "=" not in value:
+        return {"name": value}
+    spec: dict[str, Any] = {}
+    for field in _csv(value):
+        key, sep, val = field.partition("=")
+        key = key.strip().lower()
+        if not sep:
+            raise InvalidFlag("--network", value, f"invalid field '{field}' must be a "
+                              "key=value pair")
+        if key in ("name", "ip", "ip6", "mac-address", "gw-priority"):
+            spec[key] = val
+        elif key in ("alias", "link-local-ip", "driver-opt"):
+            spec.setdefault(key, []).append(val)
+        else:
+            raise InvalidFlag("--network", value, f"invalid field key {key}")
+    if not spec.get("name"):
+        raise InvalidFlag("--network", value, "network name is required")
+    return spec
+
+
+def networks(values: Iterable[str], aliases: list[str], ip: str | None, ip6: str | None,
+             link_local: list[str], mac: str | None,
+             ) -> tuple[str, dict[str, dict[str, Any]]]:
+    """``--network`` (repeatable) and the legacy per-network flags -> (NetworkMode,
+    NetworkingConfig.EndpointsConfig)."""
+    specs = [_network_spec(v) for v in values]
+    if not specs:
+        if aliases or ip or ip6 or link_local:
+            specs = [{"name": "default"}]
+        else:
+            return "default", {}
+    seen: set[str] = set()
+    for spec in specs:
+        if spec["name"] in seen:
+            raise InvalidFlag("--network", spec["name"], f"network \"{spec['name']}\" is "
+                              "specified multiple times")
+        seen.add(spec["name"])
+    if len(specs) > 1 and any(s["name"] in _BUILTIN_MODES or
+                              s["name"].startswith("container:") for s in specs):
+        raise InvalidFlag("--network", specs[0]["name"], "conflicting options: cannot attach "
+                          "both user-defined and non-user-defined network-modes")
+    legacy = bool(aliases or ip or ip6 or link_local or mac)
+    if legacy and len(specs) > 1:
+        raise InvalidFlag("--network", specs[0]["name"], "conflicting options: cannot "
+                          "specify --network-alias, --ip, --ip6, --link-local-ip or "
+                          "--mac-address with multiple networks")
+    if legacy:
+        first = specs[0]
+        first.setdefault("alias", []).extend(aliases)
+        first.setdefault("link-local-ip", []).extend(link_local)
+        for key, val in (("ip", ip), ("ip6", ip6), ("mac-address", mac)):
+            if val:
+                first[key] = val
+    endpoints: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        endpoint: dict[str, Any] = {}
+        ipam: dict[str, Any] = {}
+        if spec.get("ip"):
+            ipam["IPv4Address"] = spec["ip"]
+        if spec.get("ip6"):
+            ipam["IPv6Address"] = spec["ip6"]
+        if spec.get("link-local-ip"):
+            ipam["LinkLocalIPs"] = spec["link-local-ip"]
+        if ipam:
+            endpoint["IPAMConfig"] = ipam
+        if spec.get("alias"):
+            endpoint["Aliases"] = spec["alias"]
+        if spec.get("mac-address"):
+            endpoint["MacAddress"] = spec["mac-address"]
+        if spec.get("driver-opt"):
+            endpoint["DriverOpts"] = key_value_map("--network", spec["driver-opt"])
+        if spec.get("gw-priority"):
+            try:
+                endpoint["GwPriority"] = int(spec["gw-priority"])
+            except ValueError:
+                raise InvalidFlag("--network", spec["gw-priority"],
+                                  "invalid gw-priority") from None
+        name = spec["name"]
+        if endpoint or (name not in _BUILTIN_MODES and not name.startswith(("container:",
+                                                                              "ns:"))):
+            endpoints[name] = endpoint
+    return specs[0]["name"], endpoints

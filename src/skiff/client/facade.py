@@ -7,7 +7,9 @@ from skiff.client.containers import Containers
 from skiff.client.execs import Execs
 from skiff.client.hosts import Host
 from skiff.client.images import Images
+from skiff.client.networks import Networks
 from skiff.client.system import System
+from skiff.client.volumes import Volumes
 
 
 class Client:
@@ -19,7 +21,9 @@ class Client:
         self.containers = Containers(self.api)
         self.execs = Execs(self.api)
         self.images = Images(self.api)
+        self.networks = Networks(self.api)
         self.system = System(self.api)
+        self.volumes = Volumes(self.api)
 
     @property
     def host(self) -> Host:

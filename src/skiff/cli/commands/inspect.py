@@ -28,14 +28,35 @@ def _image(client: Client, ref: str, size: bool) -> bytes:
     return client.images.inspect_raw(ref)
 
 
-KINDS: dict[str, Getter] = {"container": _container, "image": _image}
+def _network(client: Client, ref: str, size: bool) -> bytes:
+    return client.networks.inspect_raw(ref)
+
+
+def _volume(client: Client, ref: str, size: bool) -> bytes:
+    return client.volumes.inspect_raw(ref)
+
+
+def _volume_struct(raw: bytes) -> bytes:
+    """``volume inspect`` re-encodes volume.Volume (``docker inspect`` prints it raw)."""
+    data = json.loads(raw)
+    usage = data.get("UsageData") if isinstance(data, dict) else None
+    if not isinstance(usage, dict):
+        return raw
+    # the docker CLI re-encodes volume.Volume: UsageData is {RefCount, Size}
+    data["UsageData"] = {"RefCount": usage.get("RefCount"), "Size": usage.get("Size")}
+    return json.dumps(data).encode()
+
+
+KINDS: dict[str, Getter] = {"container": _container, "image": _image, "network": _network,
+                            "volume": _volume}
 
 
 def _find(client: Client, ref: str, kind: str | None, size: bool) -> bytes:
     kinds = [kind] if kind else list(KINDS)
     for name in kinds:
         try:
-            return KINDS[name](client, ref, size)
+            raw = KINDS[name](client, ref, size)
+            return _volume_struct(raw) if kind == "volume" else raw
         except APIError as exc:
             if not exc.not_found:
                 raise

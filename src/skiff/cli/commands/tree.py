@@ -12,9 +12,11 @@ from skiff.cli.commands import (
     inspect,
     lifecycle,
     logs,
+    networks,
     ps,
     run,
     system,
+    volumes,
 )
 from skiff.cli.commands.common import Subparsers, command
 from skiff.cli.parser import CommandParser
@@ -45,6 +47,7 @@ def _container_group(sub: Subparsers) -> None:
     logs.add_logs(group)
     ps.add_ps(group, "ls", aliases=("ps", "list"))
     lifecycle.add_pause(group)
+    volumes.add_port(group)
     lifecycle.add_prune(group)
     lifecycle.add_rename(group)
     lifecycle.add_restart(group)
@@ -80,6 +83,14 @@ def _system_group(sub: Subparsers) -> None:
     system.add_version(group)
 
 
+def _network_group(sub: Subparsers) -> None:
+    networks.add_network_group(_group(sub, "network", "Manage networks"))
+
+
+def _volume_group(sub: Subparsers) -> None:
+    volumes.add_volume_group(_group(sub, "volume", "Manage volumes"))
+
+
 def add_all(sub: Subparsers) -> None:
     """Every command, in the order ``skiff --help`` lists them."""
     run.add_run(sub)
@@ -101,6 +112,7 @@ def add_all(sub: Subparsers) -> None:
     images.add_load(sub)
     logs.add_logs(sub)
     lifecycle.add_pause(sub)
+    volumes.add_port(sub)
     lifecycle.add_rename(sub)
     lifecycle.add_restart(sub)
     lifecycle.add_rm(sub)
@@ -115,4 +127,6 @@ def add_all(sub: Subparsers) -> None:
     lifecycle.add_wait(sub)
     _container_group(sub)
     _image_group(sub)
+    _network_group(sub)
     _system_group(sub)
+    _volume_group(sub)
