@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 from skiff.errdefs import InvalidParameter
 
 MIN_VERSION = "1.24"
 MAX_VERSION = "1.50"
 DEFAULT_VERSION = MAX_VERSION
 
-_PREFIX = re.compile(r"^/v(\d+\.\d+)(/.*)$")
 
 
 def as_tuple(version: str) -> tuple[int, int]:
     """Parse "1.43" into (1, 43)."""
     major, _, minor = version.partition(".")
     return int(major), int(minor or 0)
-
-
-def split_prefix(path: str) -> tuple[str | None, str]:
-    """Split "/v1.43/containers/json" into ("1.43", "/containers/json")."""
-    match = _PREFIX.match(path)
-    if match is None:
-        return None, path
-    return match.group(1), match.group(2)
 
 
 def check(version: str) -> None:
@@ -39,7 +28,3 @@ def check(version: str) -> None:
             f"{MIN_VERSION}, please upgrade your client to a newer version"
         )
 
-
-def at_least(version: str, other: str) -> bool:
-    """True when ``version`` is ``other`` or newer."""
-    return as_tuple(version) >= as_tuple(other)

@@ -50,25 +50,6 @@ def swap_limit_supported() -> bool:
     return (ROOT / "memory" / "memory.memsw.limit_in_bytes").exists()
 
 
-def controller_dir(controller: str, path: str) -> Path:
-    """Directory of a container's cgroup for one v1 controller (or the v2 dir)."""
-    if version() == 2:
-        return ROOT / path.lstrip("/")
-    return ROOT / controller / path.lstrip("/")
-
-
-def procs(path: str) -> list[int]:
-    """PIDs in a container's cgroup."""
-    candidates = [controller_dir("pids", path), controller_dir("memory", path)]
-    for directory in candidates:
-        try:
-            text = (directory / "cgroup.procs").read_text()
-        except FileNotFoundError:
-            continue
-        return [int(p) for p in text.split()]
-    return []
-
-
 MONITORS = "skiff-monitors"
 
 

@@ -11,8 +11,6 @@ from skiff.api.timefmt import now_ns
 from skiff.store.db import Database
 
 Event = dict[str, Any]
-ALLOWED_FILTERS = ("config", "container", "daemon", "event", "image", "label", "network",
-                   "node", "plugin", "scope", "secret", "service", "type", "volume")
 KEEP = 100_000
 
 

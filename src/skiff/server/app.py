@@ -16,7 +16,6 @@ from skiff.errdefs import InvalidParameter, NotModified, SkiffError, status_for
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-API_VERSION_KEY = web.AppKey("api_version_default", str)
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
@@ -26,10 +25,6 @@ def json_response(data: Any, status: int = 200) -> web.Response:
 
 def error_response(message: str, status: int) -> web.Response:
     return json_response({"message": message}, status)
-
-
-def request_version(request: web.Request) -> str:
-    return str(request.get("api_version", versions.DEFAULT_VERSION))
 
 
 @web.middleware

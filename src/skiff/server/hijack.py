@@ -85,7 +85,6 @@ async def upgrade(request: web.Request, content_type: str) -> tuple[web.StreamRe
     response = web.StreamResponse(status=101 if upgrading else 200, headers=headers)
     if not upgrading:
         response.force_close()
-    response.enable_compression = False  # type: ignore[method-assign,assignment]
     await response.prepare(request)
     transport = request.transport
     assert transport is not None

@@ -47,23 +47,6 @@ class BlobStore:
             os.replace(tmp, target)
         return digest
 
-    def put_stream(self, stream: BinaryIO, expected: str | None = None) -> tuple[str, int]:
-        """Store a stream; verify it against ``expected`` when given. Returns (digest, size)."""
-        hasher = hashlib.sha256()
-        size = 0
-        tmp = self._tmp / f"blob-{os.getpid()}-{id(stream)}"
-        with open(tmp, "wb") as out:
-            while chunk := stream.read(1 << 20):
-                hasher.update(chunk)
-                out.write(chunk)
-                size += len(chunk)
-        digest = "sha256:" + hasher.hexdigest()
-        if expected is not None and digest != expected:
-            tmp.unlink()
-            raise InvalidParameter(f"digest mismatch: expected {expected}, got {digest}")
-        os.replace(tmp, self.path(digest))
-        return digest, size
-
     def adopt(self, path: Path, digest: str) -> None:
         """Move an already hashed file into the store."""
         target = self.path(digest)

@@ -47,15 +47,11 @@ class Layout:
     def exits_dir(self) -> Path:
         return self.exec_root / "exits"
 
-    @property
-    def attach_dir(self) -> Path:
-        return self.exec_root / "attach"
-
     def ensure(self) -> None:
         """Create the directories skiff owns, private to root."""
         for path in (self.data_root, self.blobs, self.layers, self.tmp,
                      self.data_root / "containers", self.exec_root, self.runtime_root,
-                     self.exec_root / "monitor", self.exits_dir, self.attach_dir):
+                     self.exec_root / "monitor", self.exits_dir):
             path.mkdir(parents=True, exist_ok=True)
         os.chmod(self.data_root, 0o711)
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from skiff.drivers.logging.records import RecordBatch
@@ -38,14 +37,6 @@ class LogDriver(Protocol):
     def log(self, batch: RecordBatch) -> None: ...
 
     def close(self) -> None: ...
-
-
-@runtime_checkable
-class LogReader(Protocol):
-    """Drivers that can give the logs back (json-file, local)."""
-
-    def read(self, config: ReadConfig,
-             running: RunningCheck) -> AsyncIterator[list[LogMessage]]: ...
 
 
 class RunningCheck(Protocol):

@@ -31,7 +31,3 @@ class ExitWatcher:
             name = event.name
             if name and not name.startswith("."):
                 self._on_exit(name)
-
-    def pending(self) -> list[str]:
-        """Exit files present now (containers that ended while nobody watched)."""
-        return [p.name for p in self._dir.iterdir() if not p.name.startswith(".")]

@@ -103,10 +103,6 @@ class ExecService:
     def inspect(self, exec_id: str) -> dict[str, Any]:
         return self.get(exec_id).to_api()
 
-    def ids_for(self, container_id: str) -> list[str]:
-        return [e.id for e in self._execs.values() if e.container_id == container_id
-                and e.running]
-
     def _spec_of(self, container: Container) -> dict[str, Any]:
         """The container's OCI spec, parsed once per start of the container."""
         path = self._containers.bundle_of(container) / "config.json"

@@ -73,7 +73,6 @@ class Container:
     volumes: list[dict[str, Any]] = field(default_factory=list)
     # not persisted
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
-    exited: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
 
     _PERSISTED = ("id", "name", "created_ns", "image_id", "image_ref", "config", "host_config",
                   "networking", "restart_count", "runtime", "log_path", "hosts_path",
@@ -88,10 +87,6 @@ class Container:
     @property
     def labels(self) -> dict[str, str]:
         return dict(self.config.get("Labels") or {})
-
-    @property
-    def short_id(self) -> str:
-        return self.id[:12]
 
     def to_row(self) -> dict[str, Any]:
         row = {key: getattr(self, key) for key in self._PERSISTED}

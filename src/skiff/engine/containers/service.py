@@ -384,7 +384,6 @@ class ContainerService:
                 tty=bool(container.config.get("Tty")),
                 stdin=bool(container.config.get("OpenStdin")),
                 stdin_once=bool(container.config.get("StdinOnce")))
-            container.exited.clear()
             try:
                 pid = await runtime.create(request)
             except BaseException:
@@ -556,7 +555,6 @@ class ContainerService:
         self._event(container, "die", exitCode=str(code))
         for observer in self.observers:
             observer.stopped(container)
-        container.exited.set()
         future = self._exit_codes.pop(container.id, None)
         if future is not None and not future.done():
             future.set_result(code)
@@ -629,7 +627,6 @@ class ContainerService:
             self._event(container, "die", exitCode="137")
             for observer in self.observers:
                 observer.stopped(container)
-            container.exited.set()
             future = self._exit_codes.pop(container.id, None)
             if future is not None and not future.done():
                 future.set_result(137)

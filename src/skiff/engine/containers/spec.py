@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,7 +78,6 @@ class SpecInputs:
     swap_supported: bool = True
     host_network: bool = False
     extra_mounts: list[dict[str, Any]] = field(default_factory=list)
-    rlimit_nofile_hard: int | None = None
     netns_path: str | None = None
 
 
@@ -413,6 +411,3 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
             {"path": "/sbin/ip", "args": ["ip", "link", "set", "lo", "up"]}]}
     return spec
 
-
-def shell_words(command: str) -> list[str]:
-    return shlex.split(command)

@@ -9,7 +9,6 @@ from typing import Any
 from skiff.api.humanize import human_duration
 from skiff.api.timefmt import rfc3339nano
 from skiff.engine.containers.model import (
-    CREATED,
     DEAD,
     EXITED,
     PAUSED,
@@ -197,5 +196,3 @@ def inspect(container: Container, graph: dict[str, str], size: tuple[int, int] |
         result["SizeRw"], result["SizeRootFs"] = size
     return result
 
-
-__all__ = ["CREATED", "EXITED", "PAUSED", "RUNNING", "inspect", "status_text", "summary"]

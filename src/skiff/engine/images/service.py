@@ -16,10 +16,7 @@ from skiff.api.timefmt import now_ns, parse_timestamp_ns, rfc3339nano
 from skiff.engine.events import EventService
 from skiff.engine.images import archive, changes, reference
 from skiff.engine.images.store import Image, ImageStore, chain_ids
-from skiff.errdefs import Conflict, InvalidParameter, NotFound
-
-LIST_FILTERS = ("before", "dangling", "label", "reference", "since", "until")
-PRUNE_FILTERS = ("dangling", "label", "until")
+from skiff.errdefs import Conflict, InvalidParameter
 
 # (container_id, running) of every container created from an image
 UsersOf = Callable[[str], list[tuple[str, bool]]]
@@ -367,5 +364,3 @@ def _image_config(config: dict[str, Any]) -> dict[str, Any]:
                                 "OnBuild": None, "Labels": None}
     return {k: config.get(k, defaults.get(k)) for k in keys if k in config or k in defaults}
 
-
-__all__ = ["LIST_FILTERS", "PRUNE_FILTERS", "ImageService", "NotFound"]

@@ -20,8 +20,6 @@ from skiff.engine.networks.ipam import Pool
 from skiff.errdefs import Conflict, Forbidden, InvalidParameter, NotFound
 from skiff.store.db import Database
 
-LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
-PRUNE_FILTERS = ("label", "label!", "until")
 PREDEFINED = ("bridge", "host", "none")
 DRIVERS = ("bridge", "host", "null")
 DEFAULT_BRIDGE = "skiff0"

@@ -20,8 +20,6 @@ from skiff.engine.events import EventService
 from skiff.errdefs import Conflict, InvalidParameter, NotFound, System
 from skiff.store.db import Database
 
-LIST_FILTERS = ("dangling", "driver", "label", "name")
-PRUNE_FILTERS = ("label", "label!", "all", "until")
 ANONYMOUS = "com.docker.volume.anonymous"
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 
@@ -154,10 +152,6 @@ class VolumeService:
             self.remove(volume.name)
             deleted.append(volume.name)
         return {"VolumesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
-
-    def is_anonymous(self, name: str) -> bool:
-        volume = self._volumes.get(name)
-        return volume is not None and ANONYMOUS in volume.labels
 
     def ready(self, name: str) -> Path:
         """The volume's directory, its tmpfs or bind mounted first if its options ask."""

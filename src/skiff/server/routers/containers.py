@@ -22,35 +22,6 @@ PRUNE_FILTERS = ("label", "label!", "until")
 STREAMS = {"stdout": stdcopy.STDOUT, "stderr": stdcopy.STDERR}
 
 
-class Change(Protocol):
-    path: str
-    kind: int
-
-
-class LogLine(Protocol):
-    stream: str
-    data: bytes
-    time_ns: int
-
-
-class MonitorStream(Protocol):
-    async def read(self) -> tuple[str, bytes] | None: ...
-
-    async def write(self, data: bytes) -> None: ...
-
-    def close_stdin(self) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class ContainerView(Protocol):
-    config: dict[str, Any]
-
-
-class ReadConfig(Protocol):
-    pass
-
-
 class ContainersBackend(Protocol):
     """The container lifecycle."""
 

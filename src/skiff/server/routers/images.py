@@ -18,10 +18,6 @@ LIST_FILTERS = ("before", "dangling", "label", "reference", "since", "until")
 PRUNE_FILTERS = ("dangling", "label", "until")
 
 
-class ImageRef(Protocol):
-    id: str
-
-
 class ImagesBackend(Protocol):
     def list_images(self, all_images: bool, filters: flt.Filters) -> list[dict[str, Any]]: ...
 
