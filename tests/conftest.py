@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import gc
+import http.client
+import json
 import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,3 +183,50 @@ def name() -> str:
 @pytest.fixture(params=["crun", "runc"])
 def runtime(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture
+def cleanup(docker: DockerCLI) -> Iterator[list[str]]:
+    """Names of containers a test creates; removed afterwards."""
+    names: list[str] = []
+    yield names
+    if names:
+        docker("rm", "-f", *names, check=False)
+
+
+@pytest.fixture
+def collect_streams() -> Iterator[None]:
+    """docker-py's streams leave their socket in a reference cycle: collect it here, where the
+    test's ResourceWarning filter applies, rather than in some later test."""
+    yield
+    gc.collect()
+
+
+def inspect(docker: DockerCLI, ref: str) -> dict[str, Any]:
+    info: dict[str, Any] = json.loads(docker("inspect", ref).stdout)[0]
+    return info
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 10, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.05)
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """http.client over the daemon's unix socket, for raw API requests in tests."""
+
+    def __init__(self, path: str, timeout: float = 60) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._unix_path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self._unix_path)
+        self.sock = sock

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import secrets
 import socket
@@ -14,23 +13,11 @@ from typing import Any
 import docker as docker_py  # type: ignore[import-untyped]
 import pytest
 
-from tests.conftest import Daemon, DockerCLI
+from tests.conftest import Daemon, DockerCLI, UnixHTTPConnection
 
 pytestmark = pytest.mark.timeout(60)
 
 V = "/v1.50"
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float = 30) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._unix_path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._unix_path)
-        self.sock = sock
 
 
 class Api:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-import json
 import os
 import re
 import secrets
@@ -11,13 +9,12 @@ import select
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import docker as docker_py  # type: ignore[import-untyped]
 import pytest
 
-from tests.conftest import DOCKER, Daemon, DockerCLI
+from tests.conftest import DOCKER, Daemon, DockerCLI, inspect, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -25,36 +22,6 @@ READY_LOOP = "echo ready; while :; do sleep 0.1; done"
 COUNTER = "i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done"
 
 
-@pytest.fixture
-def cleanup(docker: DockerCLI) -> Iterator[list[str]]:
-    names: list[str] = []
-    yield names
-    if names:
-        docker("rm", "-f", *names, check=False)
-
-
-@pytest.fixture
-def collect_streams() -> Iterator[None]:
-    """docker-py's streams leave their socket in a reference cycle: collect it here, where the
-    test's ResourceWarning filter applies, rather than in some later test."""
-    yield
-    gc.collect()
-
-
-def inspect(docker: DockerCLI, ref: str) -> dict[str, Any]:
-    info: dict[str, Any] = json.loads(docker("inspect", ref).stdout)[0]
-    return info
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 10, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        time.sleep(0.05)
 
 
 def stamp(value: str) -> tuple[str, int]:

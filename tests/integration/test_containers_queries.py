@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import io
 import json
 import re
@@ -12,47 +11,16 @@ import subprocess
 import tarfile
 import threading
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from tests.conftest import DockerCLI
+from tests.conftest import DockerCLI, inspect
 
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture
-def cleanup(docker: DockerCLI) -> Iterator[list[str]]:
-    names: list[str] = []
-    yield names
-    if names:
-        docker("rm", "-f", *names, check=False)
-
-
-@pytest.fixture
-def collect_streams() -> Iterator[None]:
-    """docker-py's streams leave their socket in a reference cycle: collect it here, where the
-    test's ResourceWarning filter applies, rather than in some later test."""
-    yield
-    gc.collect()
-
-
-def inspect(docker: DockerCLI, ref: str) -> dict[str, Any]:
-    info: dict[str, Any] = json.loads(docker("inspect", ref).stdout)[0]
-    return info
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 10, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        time.sleep(0.05)
 
 
 def unique(prefix: str = "t") -> str:

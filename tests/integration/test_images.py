@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import io
 import json
 import platform
 import secrets
-import socket
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,27 +15,15 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BUSYBOX_TAR, Daemon, DockerCLI
+from tests.conftest import BUSYBOX_TAR, Daemon, DockerCLI, UnixHTTPConnection
 
 # helpers ---------------------------------------------------------------------------------------
-
-
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float = 60) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._unix_path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._unix_path)
-        self.sock = sock
 
 
 def api(daemon: Daemon, method: str, path: str, body: bytes | None = None,
         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     """One raw HTTP request to the daemon's socket: (status, lower-cased headers, body)."""
-    conn = _UnixConnection(str(daemon.socket))
+    conn = UnixHTTPConnection(str(daemon.socket))
     try:
         conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()

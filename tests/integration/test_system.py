@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import os
@@ -18,27 +17,23 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import DOCKER, Daemon, DockerCLI, cleanup_root, start_daemon, stop_daemon
+from tests.conftest import (
+    DOCKER,
+    Daemon,
+    DockerCLI,
+    UnixHTTPConnection,
+    cleanup_root,
+    start_daemon,
+    stop_daemon,
+)
 
 # helpers ---------------------------------------------------------------------------------------
-
-
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float = 60) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._unix_path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._unix_path)
-        self.sock = sock
 
 
 def api(daemon: Daemon, method: str, path: str,
         body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
     """One raw HTTP request to the daemon's socket: (status, lower-cased headers, body)."""
-    conn = _UnixConnection(str(daemon.socket))
+    conn = UnixHTTPConnection(str(daemon.socket))
     try:
         conn.request(method, path, body=body)
         response = conn.getresponse()
