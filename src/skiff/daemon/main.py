@@ -147,7 +147,7 @@ async def build(config: DaemonConfig) -> Daemon:
     networks = NetworkService(db, events, config.bridge if config.bridge != "none" else None,
                               config.bip)
     containers.is_network = networks.exists
-    dns = DnsServer(networks, lambda cid: containers.name_of(cid))
+    dns = DnsServer(networks, containers.name_of, containers.link_aliases)
     sandboxes = Sandboxes(networks, layout, dns, default_bridge=config.bridge != "none")
     containers.sandboxes = sandboxes
     volumes = VolumeService(db, events, layout.data_root / "volumes")

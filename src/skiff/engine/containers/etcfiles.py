@@ -37,7 +37,9 @@ def resolv_conf(host_network: bool, dns: list[str], search: list[str], options: 
 
 
 def hosts_file(hostname: str, extra_hosts: list[str], host_network: bool,
-               own: list[str] | None = None) -> str:
+               own: list[str] | None = None, host_gateway: str = "127.0.0.1",
+               linked: list[tuple[str, str]] | None = None) -> str:
+    """Docker's /etc/hosts: the defaults, linked containers, --add-host, then the own names."""
     if host_network:
         try:
             base = Path("/etc/hosts").read_text()
@@ -47,26 +49,26 @@ def hosts_file(hostname: str, extra_hosts: list[str], host_network: bool,
         base = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
                 "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
                 "ff02::2\tip6-allrouters\n")
-    for address in own or []:
-        base += f"{address}\t{hostname}\n"
+    for address, names in linked or []:
+        base += f"{address}\t{names}\n"
     for entry in extra_hosts:
         name, sep, address = entry.partition(":")
         if not sep:
             name, sep, address = entry.partition("=")
         if address == "host-gateway":
-            address = "127.0.0.1"
+            address = host_gateway
         base += f"{address}\t{name}\n"
+    for address in own or []:
+        base += f"{address}\t{hostname}\n"
     return base
 
 
 def write_all(directory: Path, hostname: str, host_network: bool, dns: list[str],
-              search: list[str], options: list[str], extra_hosts: list[str],
-              own: list[str] | None = None) -> dict[str, str]:
-    """Write the three files; return container path -> host path."""
+              search: list[str], options: list[str], hosts: str) -> dict[str, str]:
+    """Write the three files (``hosts`` is the /etc/hosts text); container path -> host path."""
     files = {
         "/etc/hostname": (directory / "hostname", hostname + "\n"),
-        "/etc/hosts": (directory / "hosts",
-                       hosts_file(hostname, extra_hosts, host_network, own)),
+        "/etc/hosts": (directory / "hosts", hosts),
         "/etc/resolv.conf": (directory / "resolv.conf",
                              resolv_conf(host_network, dns, search, options)),
     }

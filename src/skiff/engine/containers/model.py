@@ -71,13 +71,14 @@ class Container:
     has_been_started: bool = False
     manually_stopped: bool = False
     volumes: list[dict[str, Any]] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)  # default bridge: alias -> child id
     # not persisted
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
 
     _PERSISTED = ("id", "name", "created_ns", "image_id", "image_ref", "config", "host_config",
                   "networking", "restart_count", "runtime", "log_path", "hosts_path",
                   "hostname_path", "resolv_path", "has_been_started", "manually_stopped",
-                  "volumes")
+                  "volumes", "links")
 
     @property
     def path_and_args(self) -> tuple[str, list[str]]:

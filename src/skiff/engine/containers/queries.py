@@ -13,7 +13,7 @@ from skiff.drivers import memory
 from skiff.drivers.logging.base import LogMessage, ReadConfig
 from skiff.drivers.logging.jsonfile import read_json_logs
 from skiff.drivers.snapshot.base import Change, Snapshotter
-from skiff.engine.containers import filtering, views
+from skiff.engine.containers import filtering, links, views
 from skiff.engine.containers.logs import LogManager
 from skiff.engine.containers.model import Container
 from skiff.engine.containers.service import ContainerService
@@ -48,7 +48,9 @@ class ContainerQueries:
                                                     self._image_id_of)]
         if limit > 0:
             items = items[:limit]
-        return [views.summary(c, self._size(c) if size else None) for c in items]
+        link_names = links.names_of_children(self._service.all())
+        return [views.summary(c, self._size(c) if size else None, link_names.get(c.id))
+                for c in items]
 
     def _image_id_of(self, ref: str) -> str | None:
         image = self._images.store.lookup(ref)
@@ -63,7 +65,8 @@ class ContainerQueries:
         graph = {"LowerDir": lower, "MergedDir": str(directory / "rootfs"),
                  "UpperDir": str(directory / "upper"), "WorkDir": str(directory / "work")}
         return views.inspect(container, graph, self._size(container) if size else None,
-                             container.log_path, [])
+                             container.log_path, [],
+                             links.rendered(container, self._service.by_id))
 
     async def top(self, ref: str, ps_args: str) -> dict[str, Any]:
         container = self._service.get(ref)

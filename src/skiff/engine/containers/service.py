@@ -28,6 +28,7 @@ from skiff.drivers.snapshot.base import Snapshotter
 from skiff.engine.containers import config as config_rules
 from skiff.engine.containers import (
     etcfiles,
+    links,
     logs,
     names,
     restart,
@@ -84,6 +85,8 @@ class SandboxProvider(Protocol):
     async def resume(self, container: Container) -> None: ...
 
     def embedded_dns(self, container: Container) -> bool: ...
+
+    def host_gateway(self, container: Container) -> str: ...
 
 
 @dataclass
@@ -160,6 +163,9 @@ class ContainerService:
                 raise InvalidParameter(f"Multiple IDs found with provided prefix: {ref}")
         raise NotFound(f"No such container: {ref}")
 
+    def by_id(self, container_id: str) -> Container | None:
+        return self._containers.get(container_id)
+
     def name_of(self, container_id: str) -> str | None:
         container = self._containers.get(container_id)
         return container.name if container is not None else None
@@ -234,6 +240,7 @@ class ContainerService:
             raise InvalidParameter("no command specified")
         warnings = config_rules.validate_host_config(host_config, merged, self._swap, self.get,
                                                      self.is_network)
+        linked = links.register(host_config, self.get)
         runtime = host_config.get("Runtime") or self._defaults.runtime
         if runtime not in self._runtimes:
             raise InvalidParameter(f"unknown or invalid runtime name: {runtime}")
@@ -256,7 +263,8 @@ class ContainerService:
         container = Container(
             id=container_id, name=name, created_ns=now_ns(), image_id=image.id,
             image_ref=image_ref, config=merged, host_config=host_config,
-            networking=dict(body.get("NetworkingConfig") or {}), runtime=runtime)
+            networking=dict(body.get("NetworkingConfig") or {}), runtime=runtime,
+            links=linked)
         container.volumes = self._claim_volumes(container)
         directory = self._dir(container)
         directory.mkdir(parents=True)
@@ -346,6 +354,7 @@ class ContainerService:
             user = users.resolve(rootfs, container.config.get("User") or "",
                                  host.get("GroupAdd"))
             host_network = (host.get("NetworkMode") or "") == "host"
+            link_env, linked_hosts = links.for_start(container, self._containers.get)
             netns_path = await self.sandboxes.prepare(container) if self.sandboxes else None
             own = self.sandboxes.own_addresses(container) if self.sandboxes else []
             # on user networks the embedded DNS at 127.0.0.11 answers, as Docker's does
@@ -353,9 +362,12 @@ class ContainerService:
             dns = ["127.0.0.11"] if embedded else host.get("Dns") or []
             options = (host.get("DnsOptions") or ["ndots:0"]) if embedded else \
                 host.get("DnsOptions") or []
-            etc = etcfiles.write_all(directory, container.config.get("Hostname") or "",
-                                     host_network, dns, host.get("DnsSearch") or [], options,
-                                     host.get("ExtraHosts") or [], own)
+            hostname = container.config.get("Hostname") or ""
+            gateway = self.sandboxes.host_gateway(container) if self.sandboxes else "127.0.0.1"
+            hosts = etcfiles.hosts_file(hostname, host.get("ExtraHosts") or [], host_network,
+                                        own, gateway, linked_hosts)
+            etc = etcfiles.write_all(directory, hostname, host_network, dns,
+                                     host.get("DnsSearch") or [], options, hosts)
             user_mounts = [m for m in spec.user_mounts(host) if m["type"] != "volume"]
             user_mounts += self._volume_mounts(container, rootfs)
             for mount in user_mounts:
@@ -370,7 +382,7 @@ class ContainerService:
                 init_binary=self._defaults.init_binary,
                 seccomp_profile=self._defaults.seccomp_profile, swap_supported=self._swap,
                 host_network=host_network, extra_mounts=user_mounts,
-                netns_path=str(netns_path) if netns_path else None)
+                netns_path=str(netns_path) if netns_path else None, link_env=link_env)
             oci = spec.build(container, inputs)
             self._join_namespaces(container, oci)
             log_config = host.get("LogConfig") or {}
@@ -751,6 +763,7 @@ class ContainerService:
             self._db.delete_container(container.id)
             del self._containers[container.id]
             self._names.pop(container.name, None)
+            self._unlink(container.id)
         self._event(container, "destroy")
         if volumes and self.volumes is not None:
             for volume in container.volumes:
@@ -763,6 +776,21 @@ class ContainerService:
         future = self._exit_codes.pop(container.id, None)
         if future is not None and not future.done():
             future.set_result(container.state.ExitCode)
+
+    def _unlink(self, child_id: str) -> None:
+        """A removed container leaves the links of the containers that linked to it."""
+        for parent in self._containers.values():
+            kept = {a: c for a, c in parent.links.items() if c != child_id}
+            if kept != parent.links:
+                parent.links = kept
+                self._save(parent)
+
+    def link_aliases(self, container_id: str) -> dict[str, str]:
+        """alias -> container name of a container's links on user-defined networks."""
+        container = self._containers.get(container_id)
+        if container is None or links.on_default_bridge(container.host_config):
+            return {}
+        return links.aliases(container.host_config.get("Links"))
 
     def rename(self, ref: str, new_name: str) -> None:
         container = self.get(ref)

@@ -79,11 +79,15 @@ class SpecInputs:
     host_network: bool = False
     extra_mounts: list[dict[str, Any]] = field(default_factory=list)
     netns_path: str | None = None
+    link_env: list[str] = field(default_factory=list)
 
 
-def environment(container: Container, hostname: str) -> list[str]:
+def environment(container: Container, hostname: str,
+                link_env: list[str] | None = None) -> list[str]:
+    """PATH and HOSTNAME, then the links' variables, then the container's own (which win)."""
     env = list(container.config.get("Env") or [])
     keys = {e.split("=", 1)[0] for e in env}
+    env = [e for e in link_env or [] if e.split("=", 1)[0] not in keys] + env
     if "PATH" not in keys:
         env.insert(0, f"PATH={DEFAULT_PATH}")
     if "HOSTNAME" not in keys:
@@ -316,7 +320,7 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
                  **({"additionalGids": list(inputs.user.additional_gids)}
                     if inputs.user.additional_gids else {})},
         "args": argv,
-        "env": environment(container, inputs.hostname),
+        "env": environment(container, inputs.hostname, inputs.link_env),
         "cwd": config.get("WorkingDir") or "/",
         "capabilities": {k: cap_list for k in ("bounding", "effective", "permitted")},
         "noNewPrivileges": False,

@@ -55,10 +55,11 @@ def network_mode(container: Container) -> str:
     return "bridge" if mode == "default" else mode
 
 
-def summary(container: Container, size: tuple[int, int] | None = None) -> dict[str, Any]:
+def summary(container: Container, size: tuple[int, int] | None = None,
+            link_names: list[str] | None = None) -> dict[str, Any]:
     item: dict[str, Any] = {
         "Id": container.id,
-        "Names": ["/" + container.name],
+        "Names": ["/" + container.name, *(link_names or [])],
         "Image": container.image_ref or container.image_id,
         "ImageID": container.image_id,
         "Command": command_text(container),
@@ -138,12 +139,14 @@ HOST_CONFIG_DEFAULTS: dict[str, Any] = {
 
 
 def inspect(container: Container, graph: dict[str, str], size: tuple[int, int] | None,
-            log_path: str, exec_ids: list[str]) -> dict[str, Any]:
+            log_path: str, exec_ids: list[str], links: list[str] | None = None
+            ) -> dict[str, Any]:
     path, args = container.path_and_args
     host_config = {**HOST_CONFIG_DEFAULTS, **{k: v for k, v in container.host_config.items()
                                               if v is not None}}
     host_config["NetworkMode"] = network_mode(container)
     host_config["Runtime"] = container.runtime
+    host_config["Links"] = links
     config = dict(container.config)
     for key, default in (("Hostname", ""), ("Domainname", ""), ("User", ""),
                          ("AttachStdin", False), ("AttachStdout", False),

@@ -2,8 +2,8 @@
 
 Containers on user-defined bridge networks get a network namespace of their own, an address
 from the network's IPAM and a veth on the network's bridge (CNI's bridge plugin, with
-masquerading unless the network is internal). The default bridge keeps a loopback-only
-namespace for now.
+masquerading unless the network is internal); the default bridge works the same way under
+Docker's name ``bridge``. ``host``, ``none`` and ``container:<id>`` need no sandbox of skiff's.
 """
 
 from __future__ import annotations
@@ -48,6 +48,10 @@ def _cni_conf(network: Network, address: Addr, primary: bool) -> dict[str, Any]:
     conf["capabilities"] = {"mac": True}
     conf["runtimeConfig"] = {"mac": mac_for(address)}
     return conf
+
+
+def _dns_servers(container: Container) -> list[str]:
+    return list(container.host_config.get("Dns") or [])
 
 
 def mac_for(address: Addr) -> str:
@@ -114,7 +118,7 @@ class Sandboxes:
                                                             index)
             await self._publish(container, wanted[0][0], path)
             if self._dns is not None and self.embedded_dns(container):
-                await self._dns.attach(container.id, path)
+                await self._dns.attach(container.id, path, _dns_servers(container))
         except BaseException:
             await self.release(container)
             raise
@@ -136,7 +140,7 @@ class Sandboxes:
         container.networking["Settings"] = settings
         if self._dns is not None and not network.predefined and \
                 not self._dns.serves(container.id):
-            await self._dns.attach(container.id, path)
+            await self._dns.attach(container.id, path, _dns_servers(container))
 
     async def disconnect(self, container: Container, network: Network) -> None:
         """Detach a running container from one network."""
@@ -251,12 +255,27 @@ class Sandboxes:
             return
         if self._dns is not None and self.embedded_dns(container):
             with contextlib.suppress(OSError, SkiffError):
-                await self._dns.attach(container.id, path)
+                await self._dns.attach(container.id, path, _dns_servers(container))
         held = {f"{b['containerPort']}/{b['protocol']}": [
             {"HostIp": b["hostIP"], "HostPort": str(b["hostPort"])}]
             for b in container.networking.get("Bindings") or []}
         with contextlib.suppress(SkiffError):  # hold the ports again, as before the restart
             self._ports.reserve(container.id, {"PortBindings": held}, {})
+
+    def host_gateway(self, container: Container) -> str:
+        """The address ``host-gateway`` stands for: the default bridge's gateway, as Docker's.
+
+        Without a default bridge, the gateway of the container's first network; on the host's
+        network (or with no network at all), loopback.
+        """
+        if self._default_bridge:
+            pool = self._networks.get("bridge").pool
+            if pool is not None:
+                return str(pool.gateway)
+        for network, _config in self._wanted(container)[:1]:
+            if network.pool is not None:
+                return str(network.pool.gateway)
+        return "127.0.0.1"
 
     def own_addresses(self, container: Container) -> list[str]:
         settings = container.networking.get("Settings") or {}
