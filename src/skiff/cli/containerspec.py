@@ -59,6 +59,7 @@ def add_flags(p: argparse.ArgumentParser) -> None:
     a("--name", help="Assign a name to the container")
     a("--ip", help="IPv4 address (e.g., 172.30.100.104)")
     a("--ip6", help="IPv6 address (e.g., 2001:db8::33)")
+    a("--link", action="append", default=[], help="Add link to another container")
     a("--link-local-ip", action="append", default=[],
       help="Container IPv4/IPv6 link-local addresses")
     a("--mac-address", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)")
@@ -228,6 +229,7 @@ def build(args: argparse.Namespace, detach: bool, console_size: tuple[int, int] 
     _set(host, "DnsOptions", args.dns_option)
     _set(host, "DnsSearch", args.dns_search)
     _set(host, "ExtraHosts", args.add_host)
+    _set(host, "Links", args.link)
     _set(host, "GroupAdd", args.group_add)
     _set(host, "IpcMode", args.ipc)
     _set(host, "PidMode", args.pid)
