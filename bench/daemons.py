@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import signal
@@ -24,6 +25,10 @@ DOCKERD_PID = RUN / "dockerd.pid"
 CONTAINERD_PID = RUN / "containerd.pid"
 SETUP_REFERENCE = REPO / "bench" / "setup-reference"
 BUSYBOX_TAR = REPO / "images" / "busybox.tar"
+# skiffd's default bridge: its own name and subnet, clear of the reference's docker0
+# (172.17.0.0/16) and of the test suite's bridges (10.213.x.0/24)
+SKIFF_BRIDGE = "skiffbench0"
+SKIFF_BIP = "10.199.0.1/24"
 
 _skiffd: subprocess.Popen[bytes] | None = None
 _dockerd: subprocess.Popen[bytes] | None = None  # a dockerd restarted by the bench
@@ -123,6 +128,9 @@ def reset_skiff_root() -> None:
     if read_pid(SKIFF_PID) is not None and api.ping():
         for c in api.json("GET", "/containers/json?all=1"):
             api.call("DELETE", f"/containers/{c['Id']}?force=1&v=1")
+        for n in api.json("GET", "/networks"):  # user networks take their bridges along
+            if n["Name"] not in ("bridge", "host", "none"):
+                api.call("DELETE", f"/networks/{n['Id']}")
     stop_pid(SKIFF_PID)
     unmount_under(SKIFF_ROOT, SKIFF_EXEC)
     if mounts_under(SKIFF_ROOT, SKIFF_EXEC):
@@ -143,7 +151,7 @@ def spawn_skiffd() -> float:
     skiffd = REPO / ".venv" / "bin" / "skiffd"
     cmd = [str(skiffd), "--data-root", str(SKIFF_ROOT), "--exec-root", str(SKIFF_EXEC),
            "-H", f"unix://{SKIFF_SOCK}", "--config-file", "/nonexistent",
-           "--pidfile", str(SKIFF_PID)]
+           "--pidfile", str(SKIFF_PID), "--bridge", SKIFF_BRIDGE, "--bip", SKIFF_BIP]
     global _skiffd
     with open(LIB / "skiffd.log", "ab") as log:
         start = time.perf_counter()
@@ -163,11 +171,24 @@ def start_skiffd() -> Engine:
 
 
 def stop_skiffd() -> None:
-    """Stop the bench skiffd, reap it and unmount what it left."""
+    """Stop the bench skiffd, reap it, unmount what it left and drop its default bridge."""
     stop_pid(SKIFF_PID)
     if _skiffd is not None:
         _skiffd.wait(timeout=30)
     unmount_under(SKIFF_ROOT, SKIFF_EXEC)
+    remove_skiff_bridge()
+
+
+def remove_skiff_bridge() -> None:
+    """Delete skiffd's default bridge and its NAT rule (skiffd leaves both when it stops)."""
+    subprocess.run(["ip", "link", "delete", SKIFF_BRIDGE], check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subnet = str(ipaddress.IPv4Interface(SKIFF_BIP).network)
+    rule = ["POSTROUTING", "-s", subnet, "!", "-o", SKIFF_BRIDGE, "-j", "MASQUERADE",
+            "-m", "comment", "--comment", "skiff"]
+    while subprocess.run(["iptables", "-w", "-t", "nat", "-D", *rule], check=False,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+        pass
 
 
 def kill9(pidfile: Path, seconds: float = 10.0) -> list[str]:

@@ -46,17 +46,18 @@ def timed_cli(engine: Engine, *args: str) -> float:
     return time.perf_counter() - start
 
 
-def run_rm_once(engine: Engine) -> float:
-    """Seconds for `docker run --rm --network none busybox true`."""
-    return timed_cli(engine, "run", "--rm", "--network", "none", "busybox", "true")
+def run_rm_once(engine: Engine, network: str = "none") -> float:
+    """Seconds for `docker run --rm --network <network> busybox true`."""
+    return timed_cli(engine, "run", "--rm", "--network", network, "busybox", "true")
 
 
-def run_latency(engines: list[Engine], runs: int, warmups: int) -> dict[str, list[float]]:
+def run_latency(engines: list[Engine], runs: int, warmups: int,
+                network: str = "none") -> dict[str, list[float]]:
     """`docker run --rm` latency samples per engine, engines interleaved run by run."""
     samples: dict[str, list[float]] = {e.name: [] for e in engines}
     for i in range(warmups + runs):
         for engine in engines:
-            elapsed = run_rm_once(engine)
+            elapsed = run_rm_once(engine, network)
             if i >= warmups:
                 samples[engine.name].append(elapsed)
     return samples

@@ -1,6 +1,7 @@
 """Benchmark skiffd against the reference dockerd, side by side in one run.
 
 Usage (as root, from the repository): .venv/bin/python bench/run.py [--runs N] [--keep]
+[--only core|network|restart]
 Start the reference first with `bash bench/setup-reference`; without docker.io installed
 only skiff's absolute figures are printed. See bench/README.md.
 """
@@ -18,11 +19,13 @@ from typing import Any, TypeVar
 
 import daemons
 import measure
+import netbench
 from daemons import Engine
 from report import Metric, Target, median, p90, table, write_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 T = TypeVar("T")
+GROUPS = ("core", "network", "restart")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -38,6 +41,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--restart-containers", type=int, default=50,
                    help="running containers for the restart test")
     p.add_argument("--restarts", type=int, default=3, help="kill -9 + restarts (median)")
+    p.add_argument("--net-runs", type=int, default=20,
+                   help=f"timed `docker run --rm --network {netbench.NETWORK}` runs")
+    p.add_argument("--net-mib", type=int, default=1024, help="MiB per TCP throughput read")
+    p.add_argument("--net-reads", type=int, default=10,
+                   help="timed TCP throughput reads per path and engine (median)")
+    p.add_argument("--only", action="append", choices=GROUPS, metavar="GROUP",
+                   help="run only this group of benchmarks: core (run/exec/list/logs/memory), "
+                   "network or restart; repeatable (default: all)")
     p.add_argument("--no-reference", action="store_true", help="benchmark skiffd alone")
     p.add_argument("--keep", action="store_true", help="leave the daemons running")
     p.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
@@ -67,7 +78,38 @@ def idle_memory(engines: list[Engine]) -> dict[str, float]:
 
 
 def collect(engines: list[Engine], args: argparse.Namespace) -> tuple[list[Metric], dict[str, Any]]:
-    """Run every benchmark; return the table rows and the raw samples."""
+    """Run the selected benchmark groups; return the table rows and the raw samples."""
+    groups = set(args.only or GROUPS)
+    metrics: list[Metric] = []
+    raw: dict[str, Any] = {"groups": sorted(groups), "errors": []}
+    if "core" in groups:
+        metrics, core_raw = collect_core(engines, args)
+        raw.update(core_raw)
+    if "network" in groups:
+        print("network", flush=True)
+        net = network_or_none(engines, args, raw["errors"])
+        raw["network"] = net
+        rows = network_metrics(net, args.net_mib)
+        at = next((i + 1 for i, m in enumerate(metrics) if m.key == "log_raw"), len(metrics))
+        metrics[at:at] = rows
+    if "core" in groups:
+        after = {e.name: measure.total_rss_mib(e.daemon_pids()) for e in engines}
+        raw["rss_after_mib"] = after
+        at = next(i + 1 for i, m in enumerate(metrics) if m.key == "idle_rss")
+        metrics.insert(at, Metric("rss_after", "daemon RSS after all benchmarks", "MiB",
+                                  *pair(after, float)))
+    if "restart" in groups:
+        print(f"kill -9 + restart with {args.restart_containers} running x{args.restarts}",
+              flush=True)
+        restarts = per_engine(engines, lambda e: restart_or_none(e, args))
+        raw["restart"] = restarts
+        metrics += restart_metrics(restarts, args.restart_containers)
+    return metrics, raw
+
+
+def collect_core(engines: list[Engine],
+                 args: argparse.Namespace) -> tuple[list[Metric], dict[str, Any]]:
+    """The core benchmarks (all with --network none): memory, run, exec, list, logs."""
     print("idle memory", flush=True)
     idle = idle_memory(engines)
     print(f"docker run --rm x{args.runs} (interleaved)", flush=True)
@@ -81,21 +123,60 @@ def collect(engines: list[Engine], args: argparse.Namespace) -> tuple[list[Metri
     print(f"logs {args.log_mib} MiB", flush=True)
     size = args.log_mib * measure.MIB
     logs = per_engine(engines, lambda e: measure.log_throughput(e, size, args.log_reads))
-    after = {e.name: measure.total_rss_mib(e.daemon_pids()) for e in engines}
-    print(f"kill -9 + restart with {args.restart_containers} running x{args.restarts}",
-          flush=True)
-    restarts = per_engine(engines, lambda e: restart_or_none(e, args))
-    metrics = build_metrics(idle, runs, args.containers, monitors, lists, logs, after)
+    metrics = build_metrics(idle, runs, args.containers, monitors, lists, logs)
     metrics[2:2] = [
         Metric("exec_median", "docker exec true, median", "ms",
                *pair(execs, median_ms), Target("ratio_max", 0.5)),
         Metric("exec_p90", "docker exec true, p90", "ms", *pair(execs, lambda s: p90(s) * 1000)),
     ]
-    metrics += restart_metrics(restarts, args.restart_containers)
     raw = {"run_rm_s": runs, "exec_s": execs, "list_s": lists, "logs": logs,
-           "idle_rss_mib": idle, "rss_after_mib": after, "monitor": monitors,
-           "restart": restarts}
+           "idle_rss_mib": idle, "monitor": monitors}
     return metrics, raw
+
+
+def network_or_none(engines: list[Engine], args: argparse.Namespace,
+                    errors: list[str]) -> dict[str, Any] | None:
+    """The network figures, or None when the benchmark failed (reported, the run goes on)."""
+    try:
+        return netbench.network_benchmarks(engines, args.net_runs, args.warmups, args.net_mib,
+                                           args.net_reads)
+    except Exception as e:
+        print(f"  warning: network benchmarks failed: {e}", file=sys.stderr)
+        errors.append(f"network: {e}")
+        return None
+
+
+def network_metrics(net: dict[str, Any] | None, mib: int) -> list[Metric]:
+    """Rows of the network benchmarks (figures missing when they failed)."""
+    def figure(name: str, key: str, pick: Callable[[list[float]], float]) -> float | None:
+        samples = None if net is None else net[key].get(name)
+        return None if not samples else pick(samples)
+
+    def rate(samples: list[float]) -> float:
+        return mib / median(samples)
+
+    def both(key: str, pick: Callable[[list[float]], float]) -> tuple[float | None,
+                                                                      float | None]:
+        return figure("skiff", key, pick), figure("dockerd", key, pick)
+
+    paths = {} if net is None else net["publish_path"]
+    path_note = "; ".join(f"{name}: {path}" for name, path in paths.items())
+    name = netbench.NETWORK
+    return [
+        Metric("net_run_median", f"docker run --rm --network {name} true, median", "ms",
+               *both("run_s", median_ms), Target("ratio_max", 0.5),
+               f"user-defined bridge network `{name}` on each engine"
+               + ("" if net is not None else "; the network benchmarks failed, see stderr")),
+        Metric("net_run_p90", f"docker run --rm --network {name} true, p90", "ms",
+               *both("run_s", lambda s: p90(s) * 1000)),
+        Metric("net_c2c", f"TCP container -> container ({mib} MiB), median", "MiB/s",
+               *both("c2c_s", rate), Target("ratio_min", 0.9),
+               f"busybox wget <server IP>:{netbench.PORT} from a second container on `{name}`,"
+               " timed inside it; server: busybox httpd, file on tmpfs"),
+        Metric("net_host", f"TCP host -> 127.0.0.1 published port ({mib} MiB), median",
+               "MiB/s", *both("host_s", rate), Target("ratio_min", 0.9),
+               f"python socket on the host; path: {path_note or 'unknown'}"),
+    ]
 
 
 def restart_or_none(engine: Engine, args: argparse.Namespace) -> dict[str, Any] | None:
@@ -130,7 +211,7 @@ def median_ms(samples: list[float]) -> float:
 
 def build_metrics(idle: dict[str, float], runs: dict[str, list[float]], containers: int,
                   monitors: dict[str, tuple[float, str]], lists: dict[str, list[float]],
-                  logs: dict[str, dict[str, Any]], after: dict[str, float]) -> list[Metric]:
+                  logs: dict[str, dict[str, Any]]) -> list[Metric]:
     """The table rows, with their targets."""
     monitor_names = " vs ".join(name for _, name in monitors.values())
     return [
@@ -148,7 +229,6 @@ def build_metrics(idle: dict[str, float], runs: dict[str, list[float]], containe
                *pair(logs, lambda r: r["raw_mibps"]), Target("abs_min", 100.0)),
         Metric("idle_rss", "idle daemon RSS", "MiB", *pair(idle, float),
                Target("abs_max", 60.0), "dockerd column: dockerd + containerd"),
-        Metric("rss_after", "daemon RSS after all benchmarks", "MiB", *pair(after, float)),
         Metric("monitor_rss", "per-container monitor RSS", "MiB",
                *pair(monitors, lambda m: m[0]), note=monitor_names),
     ]
@@ -200,7 +280,9 @@ def context(engines: list[Engine], args: argparse.Namespace) -> dict[str, Any]:
     return {"versions": versions(engines),
             "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "host": platform.node(), "kernel": platform.release(),
-            "engines": [e.name for e in engines], "network": "none",
+            "engines": [e.name for e in engines],
+            "network": f"core and restart benchmarks: none; network benchmarks: "
+                       f"{netbench.NETWORK} (user-defined bridge) and 127.0.0.1 published port",
             "options": {k: str(v) for k, v in vars(args).items()}}
 
 
@@ -220,7 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     print(notes(metrics))
     write_json(args.output, metrics, {**meta, "samples": raw})
     print(f"\nresults: {args.output}")
-    return 1 if any(m.verdict == "FAIL" for m in metrics) else 0
+    for error in raw["errors"]:
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if raw["errors"] or any(m.verdict == "FAIL" for m in metrics) else 0
 
 
 if __name__ == "__main__":
