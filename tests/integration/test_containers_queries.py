@@ -398,3 +398,18 @@ def test_events_foreground_run_emits_attach(docker: DockerCLI, name: str) -> Non
                  "--filter", "type=container", "--format", "{{.Action}}",
                  timeout=20).stdout.split()
     assert out == ["create", "attach", "start", "die", "destroy"]
+
+
+def test_logs_keep_every_line_of_a_large_output(docker: DockerCLI, name: str,
+                                                cleanup: list[str]) -> None:
+    """A fast writer crosses many journal rotations; not one line may go missing."""
+    cleanup.append(name)
+    line = "x" * 79
+    count = 1_000_000
+    docker("run", "--name", name, "busybox", "sh", "-c",
+           f"yes {line} | head -n {count}; echo last")
+    out = docker("logs", name, timeout=120).stdout
+    lines = out.split("\n")
+    assert lines.pop() == "" and lines.pop() == "last"
+    assert len(lines) == count, f"{count - len(lines)} lines missing"
+    assert set(lines) == {line}

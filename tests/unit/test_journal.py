@@ -227,3 +227,35 @@ def test_reader_starts_over_on_a_different_file(tmp_path: Path) -> None:
     batch = reader.read()
     assert batch is not None and batch.raw == record(9)
     reader.close()
+
+
+def test_one_rotation_request_until_the_journal_was_rotated(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second request before the first rotation is seen would lose a whole file."""
+    import skiff.drivers.runtime.journal as journal_module
+
+    monkeypatch.setattr(journal_module, "ROTATE_AFTER", 2 * len(record(1)))
+    journal, offsets = tmp_path / "ctr.log", tmp_path / "ctr.offset"
+    journal.write_bytes(record(1))
+    reader = JournalReader(journal, offsets)
+    assert reader.read() is not None
+    assert not reader.take_rotation()
+    with open(journal, "ab") as fh:
+        fh.write(record(2))
+    assert reader.read() is not None
+    assert reader.take_rotation()
+    with open(journal, "ab") as fh:
+        fh.write(record(3))
+    assert reader.read() is not None
+    assert not reader.take_rotation()  # still the first file: conmon has not rotated yet
+    replacement = tmp_path / "ctr.log.new"
+    replacement.write_bytes(record(4))
+    os.replace(replacement, journal)  # conmon's rotation
+    batch = reader.read()
+    assert batch is not None and batch.raw == record(4)
+    assert not reader.take_rotation()  # the new file is still small
+    with open(journal, "ab") as fh:
+        fh.write(record(5))
+    assert reader.read() is not None
+    assert reader.take_rotation()
+    reader.close()

@@ -2,7 +2,10 @@
 
 conmon appends to the journal even while skiffd is down, so nothing is lost; skiffd keeps the
 offset it has consumed next to the journal and asks conmon to start a fresh file (``reopen``)
-once a few megabytes have been consumed, draining the old one to its end first.
+once a few megabytes have been consumed, draining the old one to its end first. conmon
+renames each fresh file over the journal's path, so a second request sent before the first
+one's file is followed would replace a file skiffd never read: ``take_rotation`` hands out
+one request per rotation.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ class JournalReader:
         self._ino = -1
         self._offset = 0
         self._buf = b""
-        self.rotation_requested = False
+        self._rotation_due = False
+        self._rotation_sent = False
         self.holding_since = 0.0
         self._load_offset()
 
@@ -83,13 +87,13 @@ class JournalReader:
                 parts.append(rest if rest.endswith(b"\n") else rest + b"\n")
             os.close(self._fd)
             self._fd, self._buf, self._offset = -1, b"", 0
-            self.rotation_requested = False
+            self._rotation_due = self._rotation_sent = False
             if self._open():
                 following = self.read()
                 if following is not None:
                     parts.append(following.raw)
-        elif self._offset >= ROTATE_AFTER and not self.rotation_requested:
-            self.rotation_requested = True
+        elif self._offset >= ROTATE_AFTER:
+            self._rotation_due = True
         if not parts:
             return None
         raw = b"".join(parts)
@@ -104,6 +108,13 @@ class JournalReader:
             self.holding_since = 0.0
         self._save_offset()
         return RecordBatch(raw)
+
+    def take_rotation(self) -> bool:
+        """True once when the journal should be rotated; again only after it was."""
+        if self._rotation_due and not self._rotation_sent:
+            self._rotation_sent = True
+            return True
+        return False
 
     def _hold_partial(self, raw: bytes) -> bool:
         start = raw.rfind(b"\n", 0, len(raw) - 1) + 1

@@ -59,7 +59,7 @@ class _Copier:
         batch = self.reader.read(final)
         if batch is not None:
             self.driver.log(batch)
-        if self.reader.rotation_requested:
+        if self.reader.take_rotation():
             self.reopen()
         return len(batch.raw) if batch is not None else 0
 
