@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from skiff.drivers.network import routes
 from skiff.engine.networks import ipam
 from skiff.errdefs import Conflict, InvalidParameter
 
@@ -65,3 +68,20 @@ def test_rows_round_trip() -> None:
     pool.allocate()
     again = ipam.Pool.from_row(pool.to_row())
     assert again == pool
+
+
+def test_automatic_subnets_avoid_the_hosts_routes() -> None:
+    routed = [ipam.Net("172.18.0.0/16"), ipam.Net("172.19.3.0/24")]
+    assert str(ipam.Pool.build(None, None, None, [], routed).subnet) == "172.20.0.0/16"
+    # an explicit subnet is the user's choice, routed or not
+    assert str(ipam.Pool.build("172.18.0.0/16", None, None, [], routed).subnet) == \
+        "172.18.0.0/16"
+
+
+def test_host_routes_are_read_from_the_kernel_table(tmp_path: Path) -> None:
+    table = tmp_path / "route"
+    table.write_text(
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+        "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+        "br0\t000012AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n")
+    assert routes.host_networks(table) == [("br0", ipam.Net("172.18.0.0/16"))]

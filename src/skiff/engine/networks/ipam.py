@@ -47,8 +47,13 @@ def overlaps(candidate: Net, taken: Iterable[Net]) -> Net | None:
     return next((net for net in taken if candidate.overlaps(net)), None)
 
 
-def pick_subnet(taken: list[Net]) -> Net:
-    """The first free subnet of the default pools (172.17.0.0/16 is the default bridge's)."""
+def pick_subnet(taken: list[Net], avoid: Iterable[Net] = ()) -> Net:
+    """The first free subnet of the default pools (172.17.0.0/16 is the default bridge's).
+
+    ``avoid`` are the host's routed networks: as Docker's, an automatic subnet never shadows
+    a network the host already reaches (another engine's bridge, a VPN, the LAN).
+    """
+    taken = [*taken, *avoid]
     for pool, prefix in DEFAULT_POOLS:
         for candidate in pool.subnets(new_prefix=prefix):
             if candidate.network_address < DEFAULT_BRIDGE_SUBNET.network_address and \
@@ -73,8 +78,11 @@ class Pool:
 
     @classmethod
     def build(cls, subnet: str | None, gateway: str | None, ip_range: str | None,
-              taken: list[Net]) -> Pool:
-        """Validate a network's IPAM config (or choose one) against the subnets in use."""
+              taken: list[Net], avoid: Iterable[Net] = ()) -> Pool:
+        """Validate a network's IPAM config (or choose one) against the subnets in use.
+
+        ``avoid`` only steers an automatic choice; an explicit subnet is the user's call.
+        """
         if subnet:
             network = parse_subnet(subnet)
             clash = overlaps(network, taken)
@@ -84,7 +92,7 @@ class Pool:
         else:
             if gateway or ip_range:
                 raise InvalidParameter("gateway and ip-range need a subnet")
-            network = pick_subnet(taken)
+            network = pick_subnet(taken, avoid)
         if gateway:
             address = parse_address(gateway, "gateway")
             if address not in network:

@@ -15,6 +15,7 @@ from typing import Any
 
 from skiff.api import filters as flt
 from skiff.api.timefmt import now_ns, parse_timestamp_ns, rfc3339nano
+from skiff.drivers.network import routes
 from skiff.engine.events import EventService
 from skiff.engine.networks.ipam import Pool
 from skiff.errdefs import Conflict, Forbidden, InvalidParameter, NotFound
@@ -190,7 +191,7 @@ class NetworkService:
         config = configs[0] if configs else {}
         taken = [n.pool.subnet for n in self._networks.values() if n.pool is not None]
         pool = Pool.build(config.get("Subnet"), config.get("Gateway"), config.get("IPRange"),
-                          taken)
+                          taken, [net for _link, net in routes.host_networks()])
         network = Network(secrets.token_hex(32), name, driver, now_ns(), pool,
                           bool(body.get("Internal")), bool(body.get("Attachable")), options,
                           dict(body.get("Labels") or {}))
