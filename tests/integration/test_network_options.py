@@ -36,3 +36,16 @@ def test_bad_mtu_is_refused(docker: DockerCLI, name: str) -> None:
                         f"net-{name}", check=False)
         assert result.returncode != 0, mtu
     assert f"net-{name}" not in docker("network", "ls", "--format", "{{.Name}}").stdout.split()
+
+
+def test_loopback_is_up_in_every_network_mode(docker: DockerCLI, name: str) -> None:
+    net = f"net-{name}"
+    docker("network", "create", net)
+    try:
+        for mode in ("bridge", net, "none"):
+            out = docker("run", "--rm", "--network", mode, "busybox", "sh", "-c",
+                         "ip -o link show lo; ping -c 1 -W 2 127.0.0.1 >/dev/null && echo ok"
+                         ).stdout
+            assert "<LOOPBACK,UP,LOWER_UP>" in out and out.rstrip().endswith("ok"), mode
+    finally:
+        docker("network", "rm", net, check=False)

@@ -7,20 +7,19 @@ import contextlib
 from pathlib import Path
 
 from skiff.drivers import mounts
-from skiff.errdefs import System
+from skiff.drivers.network import nssock
+from skiff.errdefs import SkiffError, System
 
 
 async def create(path: Path) -> None:
-    """A new, empty network namespace kept alive by a bind mount at ``path``."""
+    """A new network namespace (loopback up) kept alive by a bind mount at ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch()
-    proc = await asyncio.create_subprocess_exec(
-        "unshare", f"--net={path}", "true", stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE)
-    _, err = await proc.communicate()
-    if proc.returncode != 0:
-        path.unlink(missing_ok=True)
-        raise System(f"creating network namespace: {err.decode().strip()}")
+    try:
+        await asyncio.to_thread(nssock.create, path)
+    except (OSError, SkiffError) as exc:
+        remove(path)
+        raise System(f"creating network namespace: {exc}") from None
 
 
 def remove(path: Path) -> None:

@@ -1,17 +1,30 @@
-"""Sockets bound inside another network namespace (the embedded DNS's 127.0.0.11)."""
+"""Network namespaces by system call: create one, bind a socket inside one.
+
+A network namespace belongs to a thread, so each operation runs in a worker thread that
+enters the namespace, does its work and comes back, under one lock; no program is forked.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import fcntl
 import os
 import socket
-import subprocess
+import struct
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
+from skiff.drivers import mounts
+
 CLONE_NEWNET = 0x40000000
+MS_BIND = 0x1000
+SIOCGIFFLAGS, SIOCSIFFLAGS = 0x8913, 0x8914
+IFF_UP = 0x1
 _libc = ctypes.CDLL(None, use_errno=True)
 _lock = threading.Lock()
+_SELF = "/proc/thread-self/ns/net"
 
 
 def _setns(fd: int) -> None:
@@ -19,26 +32,50 @@ def _setns(fd: int) -> None:
         raise OSError(ctypes.get_errno(), "setns failed")
 
 
-def udp_in(netns: Path, address: str, port: int) -> socket.socket:
-    """A UDP socket bound to ``address:port`` inside ``netns`` (its loopback brought up).
-
-    The network namespace is per thread: this thread enters it, binds, and comes back; the
-    socket stays in the namespace it was made in. Call it from a worker thread.
-    """
-    subprocess.run(["nsenter", f"--net={netns}", "ip", "link", "set", "lo", "up"],
-                   check=True, capture_output=True)
+@contextlib.contextmanager
+def _returning_home() -> Iterator[None]:
+    """Whatever namespace the body enters, the thread is back in its own afterwards."""
     with _lock:
-        home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        home = os.open(_SELF, os.O_RDONLY)
+        try:
+            yield
+        finally:
+            try:
+                _setns(home)
+            finally:
+                os.close(home)
+
+
+def _loopback_up() -> None:
+    """``ip link set lo up`` in the current thread's namespace, by ioctl."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+
+
+def create(path: Path) -> None:
+    """A new network namespace, its loopback up, kept alive by a bind mount at ``path``."""
+    with _returning_home():
+        if _libc.unshare(CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "unshare failed")
+        mounts.mount(_SELF, str(path), "none", "", MS_BIND)
+        _loopback_up()
+
+
+def udp_in(netns: Path, address: str, port: int) -> socket.socket:
+    """A UDP socket bound to ``address:port`` inside ``netns``; it stays in that namespace."""
+    with _returning_home():
         target = os.open(netns, os.O_RDONLY)
         try:
             _setns(target)
-            try:
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                sock.bind((address, port))
-                sock.setblocking(False)
-            finally:
-                _setns(home)
         finally:
-            os.close(home)
             os.close(target)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.bind((address, port))
+        except OSError:
+            sock.close()
+            raise
+        sock.setblocking(False)
     return sock
