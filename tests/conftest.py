@@ -122,8 +122,61 @@ def import_busybox(daemon: Daemon) -> None:
 
 
 @pytest.fixture(scope="session")
-def daemon() -> Iterator[Daemon]:
+def session_root() -> Iterator[Path]:
+    """The one directory under which every daemon of this test session keeps its root.
+
+    Mounts and processes (conmon, private daemons) whose paths contain it belong to this
+    session and to no other pytest run side by side on the machine.
+    """
     root = Path(f"/tmp/skiff-test-{secrets.token_hex(4)}")
+    root.mkdir()
+    yield root
+    cleanup_root(root)
+
+
+def leftovers(root: Path) -> list[str]:
+    """Mounts and processes (conmon, skiffd) that still mention ``root``."""
+    with open("/proc/mounts") as fh:
+        found = [f"mount {line.split()[1]}" for line in fh if str(root) in line]
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                errors="replace").strip()
+        except OSError:
+            continue
+        if str(root) in cmdline:
+            found.append(f"process {entry.name}: {cmdline}")
+    return found
+
+
+@pytest.fixture(scope="session")
+def private_leftovers() -> list[str]:
+    """What private daemons' tests left under their roots, for the module's leak check."""
+    return []
+
+
+@pytest.fixture
+def private_root(request: pytest.FixtureRequest, session_root: Path,
+                 private_leftovers: list[str]) -> Iterator[Path]:
+    """A data root for a private daemon a test starts (and stops, and cleans up) itself.
+
+    Anything still mounted or running under it afterwards is noted for the leak check (see
+    tests/integration/conftest.py), then removed.
+    """
+    root = session_root / f"p-{secrets.token_hex(4)}"
+    yield root
+    deadline = time.monotonic() + 3
+    while (left := leftovers(root)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    private_leftovers.extend(f"{request.node.nodeid}: {item}" for item in left)
+    cleanup_root(root)
+
+
+@pytest.fixture(scope="session")
+def daemon(session_root: Path) -> Iterator[Daemon]:
+    root = session_root / "daemon"
     # the session daemon owns a default bridge of its own, so no other daemon's addresses clash
     bridge = f"skt{secrets.token_hex(3)}"
     subnet = f"10.213.{secrets.randbelow(250) + 1}"  # test sessions side by side never clash
@@ -221,7 +274,7 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 10, what: str = ""
 class UnixHTTPConnection(http.client.HTTPConnection):
     """http.client over the daemon's unix socket, for raw API requests in tests."""
 
-    def __init__(self, path: str, timeout: float = 60) -> None:
+    def __init__(self, path: str, timeout: float | None = 60) -> None:
         super().__init__("localhost", timeout=timeout)
         self._unix_path = path
 

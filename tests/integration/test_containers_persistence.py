@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,20 +10,12 @@ import pytest
 
 from tests.conftest import (
     DockerCLI,
-    cleanup_root,
     import_busybox,
     start_daemon,
     stop_daemon,
 )
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture
-def private_root() -> Iterator[Path]:
-    root = Path(f"/tmp/skiff-persist-{secrets.token_hex(4)}")
-    yield root
-    cleanup_root(root)
 
 
 def mounts_under(root: Path) -> list[str]:

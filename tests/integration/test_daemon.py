@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import secrets
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import (
     DOCKER,
     Daemon,
     DockerCLI,
-    cleanup_root,
     import_busybox,
     start_daemon,
     stop_daemon,
 )
-
-
-@pytest.fixture
-def private_root() -> Iterator[Path]:
-    root = Path(f"/tmp/skiff-test-{secrets.token_hex(4)}")
-    yield root
-    cleanup_root(root)
 
 
 def _openssl(*args: str) -> None:

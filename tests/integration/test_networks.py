@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
+import ipaddress
+import json
+import os
 import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-from tests.conftest import DockerCLI
+import pytest
+
+from tests.conftest import (
+    DockerCLI,
+    import_busybox,
+    remove_bridge,
+    start_daemon,
+    stop_daemon,
+    wait_until,
+)
 
 
 def _name() -> str:
@@ -172,15 +195,13 @@ def test_default_bridge_has_no_embedded_dns(docker: DockerCLI) -> None:
     assert "127.0.0.11" not in out
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+def _free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
-def _fetch(port: int) -> str:
+def _fetch(port: int, host: str = "127.0.0.1") -> str:
     """GET /hostname from a published port, waiting for the server to start listening."""
     import time
     import urllib.error
@@ -189,7 +210,7 @@ def _fetch(port: int) -> str:
     deadline = time.monotonic() + 5
     while True:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/hostname",
+            with urllib.request.urlopen(f"http://{host}:{port}/hostname",
                                         timeout=5) as reply:
                 return reply.read().decode().strip()
         except urllib.error.URLError:
@@ -251,3 +272,234 @@ def test_connect_and_disconnect_a_running_container(docker: DockerCLI, name: str
     finally:
         docker("rm", "-f", name, peer, check=False)
         docker("network", "rm", net, check=False)
+
+
+def _subnet() -> str:
+    """A random /24 that no route on the host covers: a subnet another test session (or any
+    daemon) on the machine uses at the same time would take this session's traffic."""
+    routes = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True).stdout
+    taken = [ipaddress.ip_network(line.split()[0], strict=False) for line in routes.splitlines()
+             if line[:1].isdigit()]
+    while True:
+        subnet = ipaddress.ip_network(f"10.{100 + secrets.randbelow(40)}."
+                                      f"{secrets.randbelow(256)}.0/24")
+        if not any(subnet.overlaps(net) for net in taken):
+            return str(subnet)
+
+
+def _host_address() -> str:
+    """The host's own address on the interface of its default route (eth0, say)."""
+    routes = json.loads(subprocess.run(["ip", "-j", "-4", "route", "show", "default"],
+                                       capture_output=True, text=True).stdout or "[]")
+    if not routes:
+        pytest.skip("the host has no default route")
+    links = json.loads(subprocess.run(["ip", "-j", "-4", "addr", "show", "dev",
+                                       routes[0]["dev"]], capture_output=True, text=True).stdout)
+    addresses = [a["local"] for link in links for a in link.get("addr_info", [])]
+    if not addresses:
+        pytest.skip(f"no IPv4 address on {routes[0]['dev']}")
+    return str(addresses[0])
+
+
+@contextlib.contextmanager
+def _serve_on_host(address: str) -> Iterator[tuple[int, list[str]]]:
+    """An HTTP server on the host at ``address``: yields its port and the clients it served."""
+    clients: list[str] = []
+
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            clients.append(self.client_address[0])
+            body = b"hello from the host\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer((address, 0), Hello)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1]), clients
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _wget(docker: DockerCLI, network: str, *urls: str, runtime: str = "crun") -> list[str]:
+    """Fetch ``urls`` from a new container on ``network`` (retrying while a server starts)."""
+    script = "; ".join(f"timeout 10 sh -c 'until wget -qO- {url} 2>/dev/null; do sleep 0.1; "
+                       f"done'" for url in urls)
+    out = docker("run", "--rm", "--runtime", runtime, "--network", network, "busybox", "sh",
+                 "-c", script).stdout
+    return out.splitlines()
+
+
+def test_udp_published_port(docker: DockerCLI, name: str) -> None:
+    port = _free_port(socket.SOCK_DGRAM)
+    # busybox's nc has no -u: the host's python listens, chrooted into the host's root file
+    # system (read-only; not recursive, so no other mount on the host is held by the
+    # container) but in the container's network namespace
+    python = os.path.realpath(sys.executable)
+    if any(os.stat(path).st_dev != os.stat("/").st_dev for path in (python, "/usr/lib")):
+        pytest.skip("the host's python is not on its root file system")
+    listener = ("import socket\n"
+                "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                "s.bind(('0.0.0.0', 5000))\n"
+                "print('ready', flush=True)\n"
+                "while True:\n"
+                "    print(s.recv(100).decode(), flush=True)\n")
+    docker("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:5000/udp", "--mount",
+           "type=bind,source=/,target=/host,readonly,bind-nonrecursive", "busybox", "chroot",
+           "/host", python, "-c", listener)
+    try:
+        assert docker("port", name).stdout.strip() == f"5000/udp -> 127.0.0.1:{port}"
+        assert docker("port", name, "5000/udp").stdout.split() == [f"127.0.0.1:{port}"]
+        assert docker("port", name, "5000/tcp", check=False).returncode != 0
+        wait_until(lambda: "ready" in docker("logs", name).stdout, what="the udp listener")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+
+            def received() -> bool:
+                sock.sendto(b"datagram from the host", ("127.0.0.1", port))
+                time.sleep(0.1)
+                return "datagram from the host" in docker("logs", name).stdout
+
+            wait_until(received, what="the datagram in the container's log")
+        taken = docker("run", "--rm", "-p", f"127.0.0.1:{port}:5000/udp", "busybox", "true",
+                       check=False)
+        assert taken.returncode != 0 and "port is already allocated" in taken.stderr
+    finally:
+        docker("rm", "-f", name, check=False)
+    nat = subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True, text=True).stdout
+    assert f"--dport {port} " not in nat
+
+
+def test_internal_network_reaches_nothing_outside(docker: DockerCLI, name: str) -> None:
+    address = _host_address()
+    internal, public = _name(), _name()
+    docker("network", "create", "--internal", "--subnet", _subnet(), internal)
+    docker("network", "create", "--subnet", _subnet(), public)
+    try:
+        with _serve_on_host(address) as (port, clients):
+            url = f"http://{address}:{port}/"
+            assert _wget(docker, public, url) == ["hello from the host"]
+            assert len(clients) == 1
+            blocked = docker("run", "--rm", "--network", internal, "busybox", "timeout", "5",
+                             "wget", "-qO-", url, check=False)
+            assert blocked.returncode != 0 and blocked.stdout == ""
+            assert len(clients) == 1
+        routes = docker("run", "--rm", "--network", internal, "busybox", "ip", "route").stdout
+        assert "default" not in routes
+        # on the internal network itself, containers still find and reach each other
+        docker("run", "-d", "--name", name, "--network", internal, "busybox", "httpd", "-f",
+               "-p", "80", "-h", "/etc")
+        hostname = docker("exec", name, "hostname").stdout.strip()
+        assert _wget(docker, internal, f"http://{name}/hostname") == [hostname]
+    finally:
+        docker("rm", "-f", name, check=False)
+        docker("network", "rm", internal, public, check=False)
+
+
+def test_network_container_mode_shares_the_namespace(docker: DockerCLI, name: str,
+                                                     runtime: str) -> None:
+    joined = f"{name}-joined"
+    docker("run", "-d", "--name", name, "--runtime", runtime, "busybox", "sh", "-c",
+           "echo shared > /tmp/index.html && exec httpd -f -p 127.0.0.1:8080 -h /tmp")
+    try:
+        docker("run", "-d", "--name", joined, "--runtime", runtime, "--network",
+               f"container:{name}", "busybox", "sleep", "300")
+
+        def namespace_and_addresses(container: str) -> list[str]:
+            out = docker("exec", container, "sh", "-c",
+                         "readlink /proc/self/ns/net; ip -4 -o addr").stdout
+            return [" ".join(line.split()[:4]) for line in out.splitlines()]
+
+        ours = namespace_and_addresses(joined)
+        assert ours == namespace_and_addresses(name)
+        assert any(line.startswith("2: eth0 inet ") for line in ours), ours
+        fetched = docker("exec", joined, "timeout", "10", "sh", "-c",
+                         "until wget -qO- http://127.0.0.1:8080/ 2>/dev/null; do sleep 0.1; "
+                         "done").stdout
+        assert fetched == "shared\n"
+        refused = docker("network", "connect", "bridge", joined, check=False)
+        assert refused.returncode != 0
+    finally:
+        docker("rm", "-f", joined, name, check=False)
+
+
+def test_wget_by_name_and_alias(docker: DockerCLI, name: str, runtime: str) -> None:
+    net = _name()
+    docker("network", "create", "--subnet", _subnet(), net)
+    try:
+        docker("run", "-d", "--name", name, "--runtime", runtime, "--network", net,
+               "--network-alias", "web", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
+        hostname = docker("exec", name, "hostname").stdout.strip()
+        fetched = _wget(docker, net, f"http://{name}/hostname", "http://web/hostname",
+                        runtime=runtime)
+        assert fetched == [hostname, hostname]
+    finally:
+        docker("rm", "-f", name, check=False)
+        docker("network", "rm", net, check=False)
+
+
+def test_published_port_on_the_host_address_and_hairpin(docker: DockerCLI, name: str) -> None:
+    address = _host_address()
+    port = _free_port(host="0.0.0.0")
+    net = _name()
+    docker("network", "create", "--subnet", _subnet(), net)
+    try:
+        docker("run", "-d", "--name", name, "-p", f"{port}:80", "busybox", "httpd", "-f", "-p",
+               "80", "-h", "/etc")
+        hostname = docker("exec", name, "hostname").stdout.strip()
+        assert _fetch(port, host=address) == hostname
+        assert _fetch(port) == hostname
+        url = f"http://{address}:{port}/hostname"
+        # from the server's own bridge (hairpin) and from another network
+        assert _wget(docker, "bridge", url) == [hostname]
+        assert _wget(docker, net, url) == [hostname]
+    finally:
+        docker("rm", "-f", name, check=False)
+        docker("network", "rm", net, check=False)
+
+
+def test_live_restore_keeps_networking(private_root: Path) -> None:
+    running = [start_daemon(private_root)]
+    cli = DockerCLI(running[0].host)
+    net, subnet, port = _name(), _subnet(), _free_port()
+    bridge = "?"
+    try:
+        import_busybox(running[0])
+        bridge = "br-" + cli("network", "create", "--subnet", subnet, net).stdout.strip()[:12]
+        server_id = cli("run", "-d", "--name", "web", "--network", net, "-p",
+                        f"127.0.0.1:{port}:80", "busybox", "httpd", "-f", "-p", "80", "-h",
+                        "/etc").stdout.strip()
+        hostname = cli("exec", "web", "hostname").stdout.strip()
+        assert _fetch(port) == hostname
+        stop_daemon(running.pop(), signal.SIGKILL)
+        assert _fetch(port) == hostname  # the data plane does not need skiffd
+        running.append(start_daemon(private_root))
+        assert _fetch(port) == hostname
+        assert _wget(cli, net, "http://web/hostname") == [hostname]
+        taken = cli("run", "--rm", "--network", net, "-p", f"127.0.0.1:{port}:80", "busybox",
+                    "true", check=False)
+        assert taken.returncode != 0 and "port is already allocated" in taken.stderr
+        cli("rm", "-f", "web")
+        cli("network", "rm", net)
+        assert bridge not in _links()
+        rules = subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True,
+                               text=True).stdout
+        assert bridge not in rules and server_id not in rules and f"--dport {port} " not in rules
+        with open("/proc/mounts") as fh:
+            assert str(private_root) not in fh.read()
+    finally:
+        if not running:  # killed, and the restart failed: one more try, to clean up
+            with contextlib.suppress(RuntimeError):
+                running.append(start_daemon(private_root))
+        cli("rm", "-f", "web", check=False)
+        cli("network", "rm", net, check=False)
+        for daemon in running:
+            stop_daemon(daemon)
+        remove_bridge(bridge, subnet)  # nothing left to do unless the daemons failed

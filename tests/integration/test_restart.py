@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.conftest import DockerCLI, cleanup_root, import_busybox, start_daemon, stop_daemon
+from tests.conftest import DockerCLI, import_busybox, start_daemon, stop_daemon
 
 
 def _state(docker: DockerCLI, name: str) -> tuple[str, int]:
@@ -68,29 +68,23 @@ def test_restarting_shows_in_ps(docker: DockerCLI, name: str) -> None:
         docker("rm", "-f", name, check=False)
 
 
-def test_policies_applied_when_daemon_starts() -> None:
-    import secrets
-
-    root = Path(f"/tmp/skiff-test-{secrets.token_hex(4)}")
+def test_policies_applied_when_daemon_starts(private_root: Path) -> None:
+    first = start_daemon(private_root, "--no-live-restore")
+    import_busybox(first)
+    cli = DockerCLI(first.host)
+    cli("run", "-d", "--name", "always", "--restart", "always", "--stop-timeout", "1",
+        "busybox", "sleep", "300")
+    cli("run", "-d", "--name", "unless", "--restart", "unless-stopped", "busybox",
+        "sleep", "300")
+    cli("run", "-d", "--name", "never", "--stop-timeout", "1", "busybox", "sleep", "300")
+    cli("stop", "-t", "0", "unless")
+    stop_daemon(first)  # without live restore: containers are stopped
+    second = start_daemon(private_root)
     try:
-        first = start_daemon(root, "--no-live-restore")
-        import_busybox(first)
-        cli = DockerCLI(first.host)
-        cli("run", "-d", "--name", "always", "--restart", "always", "--stop-timeout", "1",
-            "busybox", "sleep", "300")
-        cli("run", "-d", "--name", "unless", "--restart", "unless-stopped", "busybox",
-            "sleep", "300")
-        cli("run", "-d", "--name", "never", "--stop-timeout", "1", "busybox", "sleep", "300")
-        cli("stop", "-t", "0", "unless")
-        stop_daemon(first)  # without live restore: containers are stopped
-        second = start_daemon(root)
-        try:
-            _wait_for(lambda: "always" in cli("ps", "--format", "{{.Names}}").stdout.split())
-            time.sleep(0.5)
-            running = set(cli("ps", "--format", "{{.Names}}").stdout.split())
-            assert "unless" not in running and "never" not in running
-        finally:
-            cli("rm", "-f", "always", "unless", "never", check=False)
-            stop_daemon(second)
+        _wait_for(lambda: "always" in cli("ps", "--format", "{{.Names}}").stdout.split())
+        time.sleep(0.5)
+        running = set(cli("ps", "--format", "{{.Names}}").stdout.split())
+        assert "unless" not in running and "never" not in running
     finally:
-        cleanup_root(root)
+        cli("rm", "-f", "always", "unless", "never", check=False)
+        stop_daemon(second)

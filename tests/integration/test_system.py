@@ -22,7 +22,6 @@ from tests.conftest import (
     Daemon,
     DockerCLI,
     UnixHTTPConnection,
-    cleanup_root,
     start_daemon,
     stop_daemon,
 )
@@ -401,8 +400,8 @@ def test_events_invalid_arguments(daemon: Daemon, docker: DockerCLI) -> None:
     assert result.returncode != 0
 
 
-def test_events_survive_a_daemon_restart(tmp_path: Path) -> None:
-    root = Path(f"/tmp/skiff-test-events-{token()}")
+def test_events_survive_a_daemon_restart(tmp_path: Path, private_root: Path) -> None:
+    root = private_root
     started: list[Daemon] = []
     try:
         first = start_daemon(root, "--no-live-restore")
@@ -430,4 +429,3 @@ def test_events_survive_a_daemon_restart(tmp_path: Path) -> None:
     finally:
         for started_daemon in started:
             stop_daemon(started_daemon)
-        cleanup_root(root)
