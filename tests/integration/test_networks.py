@@ -430,6 +430,56 @@ def test_network_container_mode_shares_the_namespace(docker: DockerCLI, name: st
         docker("rm", "-f", joined, name, check=False)
 
 
+def test_container_mode_takes_the_owners_name_and_files(docker: DockerCLI, name: str) -> None:
+    net, owner, peer, joined = _name(), f"{name}-owner", f"{name}-peer", f"{name}-joined"
+    docker("network", "create", "--subnet", _subnet(), net)
+    try:
+        docker("run", "-d", "--name", owner, "--network", net, "--hostname", "ownerhost",
+               "busybox", "sleep", "300")
+        docker("run", "-d", "--name", peer, "--network", net, "busybox", "sleep", "300")
+        docker("run", "-d", "--name", joined, "--network", f"container:{owner}", "busybox",
+               "sleep", "300")
+        assert docker("exec", joined, "hostname").stdout.strip() == "ownerhost"
+        for path in ("/etc/hosts", "/etc/resolv.conf", "/etc/hostname"):
+            assert docker("exec", joined, "cat", path).stdout == \
+                docker("exec", owner, "cat", path).stdout, path
+        peer_address = docker("inspect", "-f",
+                              f'{{{{(index .NetworkSettings.Networks "{net}").IPAddress}}}}',
+                              peer).stdout.strip()
+        assert peer_address in docker("exec", joined, "nslookup", peer).stdout
+        assert docker("inspect", "-f", "{{.Config.Hostname}} {{.HostsPath}}", joined).stdout \
+            == docker("inspect", "-f", "{{.Config.Hostname}} {{.HostsPath}}", owner).stdout
+    finally:
+        docker("rm", "-f", joined, peer, owner, check=False)
+        docker("network", "rm", net, check=False)
+
+
+def test_container_mode_refuses_options_of_its_own(docker: DockerCLI, name: str) -> None:
+    docker("run", "-d", "--name", name, "busybox", "sleep", "300")
+    try:
+        mode = f"container:{name}"
+        for args, message in ((["--hostname", "x"], "hostname and the network mode"),
+                              (["-p", "8080:80"], "port publishing"),
+                              (["--expose", "80"], "port exposing"),
+                              (["--dns", "192.0.2.1"], "dns and the network mode"),
+                              (["--add-host", "a:192.0.2.1"], "custom host-to-IP mapping"),
+                              (["--link", f"{name}:x"], "can't be used with links")):
+            result = docker("create", "--network", mode, *args, "busybox", "true",
+                            check=False)
+            assert result.returncode != 0 and message in result.stderr, args
+        missing = docker("create", "--network", f"container:{name}-nosuch", "busybox", "true",
+                         check=False)
+        assert missing.returncode != 0
+        assert f"No such container: {name}-nosuch" in missing.stderr
+        assert "Unable to find image" not in missing.stderr
+        nonet = docker("create", "--network", f"{name}-nosuchnet", "busybox", "true",
+                       check=False)
+        assert nonet.returncode != 0 and f"network {name}-nosuchnet not found" in nonet.stderr
+        assert "Unable to find image" not in nonet.stderr
+    finally:
+        docker("rm", "-f", name, check=False)
+
+
 def test_wget_by_name_and_alias(docker: DockerCLI, name: str, runtime: str) -> None:
     net = _name()
     docker("network", "create", "--subnet", _subnet(), net)

@@ -46,9 +46,49 @@ def merge_image_config(config: dict[str, Any], image: dict[str, Any]) -> dict[st
     return merged
 
 
+# what a container joining another's network namespace cannot have of its own, in the order
+# and words of Docker's checks: (in the host config?, key, message)
+_CONTAINER_MODE_CONFLICTS = (
+    (False, "Hostname", "conflicting options: hostname and the network mode"),
+    (True, "Links", "conflicting options: container type network can't be used with links. "
+                    "This would result in undefined behavior"),
+    (True, "Dns", "conflicting options: dns and the network mode"),
+    (True, "ExtraHosts", "conflicting options: custom host-to-IP mapping and the network mode"),
+    (False, "MacAddress", "conflicting options: mac-address and the network mode"),
+    (True, "PortBindings", "conflicting options: port publishing and the container type "
+                           "network mode"),
+    (True, "PublishAllPorts", "conflicting options: port publishing and the container type "
+                              "network mode"),
+    (False, "ExposedPorts", "conflicting options: port exposing and the container type "
+                            "network mode"),
+)
+
+
+def validate_network_mode(host_config: dict[str, Any], request: dict[str, Any],
+                          get: Callable[[str], object],
+                          is_network: Callable[[str], bool]) -> None:
+    """The network mode names something that exists; ``container:`` mode asks for nothing of
+    its own. ``request`` is the config as the client sent it (before the image's).
+
+    A missing network or container is a bad parameter (400), not a 404: clients take a 404
+    from create for a missing image and would try to pull it.
+    """
+    mode = host_config.get("NetworkMode") or "default"
+    if mode.startswith("container:"):
+        for in_host_config, key, message in _CONTAINER_MODE_CONFLICTS:
+            if (host_config if in_host_config else request).get(key):
+                raise InvalidParameter(message)
+        ref = mode.split(":", 1)[1]
+        try:
+            get(ref)
+        except NotFound as exc:
+            raise InvalidParameter(exc.message) from None
+    elif mode not in ("default", "bridge", "none", "host") and not is_network(mode):
+        raise InvalidParameter(f"network {mode} not found")
+
+
 def validate_host_config(host_config: dict[str, Any], config: dict[str, Any],
-                         swap_supported: bool, get: Callable[[str], object],
-                         is_network: Callable[[str], bool] = lambda _name: False) -> list[str]:
+                         swap_supported: bool) -> list[str]:
     warnings: list[str] = []
     spec.user_mounts(host_config)
     spec.resources(host_config, swap_supported)
@@ -56,11 +96,6 @@ def validate_host_config(host_config: dict[str, Any], config: dict[str, Any],
         warnings.append("Your kernel does not support swap limit capabilities or the cgroup "
                         "is not mounted. Memory limited without swap.")
     mode = host_config.get("NetworkMode") or "default"
-    predefined = mode in ("default", "bridge", "none", "host") or mode.startswith("container:")
-    if not predefined and not is_network(mode):
-        raise NotFound(f"network {mode} not found")
-    if mode.startswith("container:"):
-        get(mode.split(":", 1)[1])
     spec.validate_sysctls(dict(host_config.get("Sysctls") or {}), mode)
     for opt in host_config.get("SecurityOpt") or []:
         key = opt.replace(":", "=", 1).split("=", 1)[0]

@@ -238,8 +238,8 @@ class ContainerService:
         merged = config_rules.merge_image_config(config, image.container_config)
         if not (merged.get("Entrypoint") or merged.get("Cmd")):
             raise InvalidParameter("no command specified")
-        warnings = config_rules.validate_host_config(host_config, merged, self._swap, self.get,
-                                                     self.is_network)
+        config_rules.validate_network_mode(host_config, config, self.get, self.is_network)
+        warnings = config_rules.validate_host_config(host_config, merged, self._swap)
         linked = links.register(host_config, self.get)
         runtime = host_config.get("Runtime") or self._defaults.runtime
         if runtime not in self._runtimes:
@@ -354,20 +354,13 @@ class ContainerService:
             user = users.resolve(rootfs, container.config.get("User") or "",
                                  host.get("GroupAdd"))
             host_network = (host.get("NetworkMode") or "") == "host"
+            owner = self._network_owner(container)
             link_env, linked_hosts = links.for_start(container, self._containers.get)
             netns_path = await self.sandboxes.prepare(container) if self.sandboxes else None
-            own = self.sandboxes.own_addresses(container) if self.sandboxes else []
-            # on user networks the embedded DNS at 127.0.0.11 answers, as Docker's does
-            embedded = self.sandboxes.embedded_dns(container) if self.sandboxes else False
-            dns = ["127.0.0.11"] if embedded else host.get("Dns") or []
-            options = (host.get("DnsOptions") or ["ndots:0"]) if embedded else \
-                host.get("DnsOptions") or []
-            hostname = container.config.get("Hostname") or ""
-            gateway = self.sandboxes.host_gateway(container) if self.sandboxes else "127.0.0.1"
-            hosts = etcfiles.hosts_file(hostname, host.get("ExtraHosts") or [], host_network,
-                                        own, gateway, linked_hosts)
-            etc = etcfiles.write_all(directory, hostname, host_network, dns,
-                                     host.get("DnsSearch") or [], options, hosts)
+            if owner is not None:
+                etc = self._share_etc_files(container, owner)
+            else:
+                etc = self._write_etc_files(container, host_network, linked_hosts)
             user_mounts = [m for m in spec.user_mounts(host) if m["type"] != "volume"]
             user_mounts += self._volume_mounts(container, rootfs)
             for mount in user_mounts:
@@ -384,7 +377,7 @@ class ContainerService:
                 host_network=host_network, extra_mounts=user_mounts,
                 netns_path=str(netns_path) if netns_path else None, link_env=link_env)
             oci = spec.build(container, inputs)
-            self._join_namespaces(container, oci)
+            self._join_namespaces(owner, oci)
             log_config = host.get("LogConfig") or {}
             driver = logs.open_driver(log_config.get("Type") or "json-file",
                                       log_config.get("Config") or {},
@@ -467,17 +460,52 @@ class ContainerService:
         if self.sandboxes is not None:
             await self.sandboxes.release(container)
 
-    def _join_namespaces(self, container: Container, oci: dict[str, Any]) -> None:
+    def _network_owner(self, container: Container) -> Container | None:
+        """The running container whose network namespace ``container:<id>`` mode joins."""
         mode = container.host_config.get("NetworkMode") or ""
         if not mode.startswith("container:"):
-            return
+            return None
         other = self.get(mode.split(":", 1)[1])
         if not other.state.Running:
             raise Conflict(f"cannot join network namespace of a non running container: "
                            f"container {other.id} is {other.state.Status}")
+        return other
+
+    def _write_etc_files(self, container: Container, host_network: bool,
+                         linked_hosts: list[tuple[str, str]]) -> dict[str, str]:
+        """The container's own /etc/hostname, /etc/hosts and /etc/resolv.conf."""
+        host = container.host_config
+        own = self.sandboxes.own_addresses(container) if self.sandboxes else []
+        # on user networks the embedded DNS at 127.0.0.11 answers, as Docker's does
+        embedded = self.sandboxes.embedded_dns(container) if self.sandboxes else False
+        dns = ["127.0.0.11"] if embedded else host.get("Dns") or []
+        options = (host.get("DnsOptions") or ["ndots:0"]) if embedded else \
+            host.get("DnsOptions") or []
+        hostname = container.config.get("Hostname") or ""
+        gateway = self.sandboxes.host_gateway(container) if self.sandboxes else "127.0.0.1"
+        hosts = etcfiles.hosts_file(hostname, host.get("ExtraHosts") or [], host_network,
+                                    own, gateway, linked_hosts)
+        return etcfiles.write_all(self._dir(container), hostname, host_network, dns,
+                                  host.get("DnsSearch") or [], options, hosts)
+
+    @staticmethod
+    def _share_etc_files(container: Container, owner: Container) -> dict[str, str]:
+        """A container in another's network namespace takes its name and files, as Docker's."""
+        container.config["Hostname"] = owner.config.get("Hostname") or ""
+        container.config["Domainname"] = owner.config.get("Domainname") or ""
+        container.hostname_path = owner.hostname_path
+        container.hosts_path = owner.hosts_path
+        container.resolv_path = owner.resolv_path
+        return {"/etc/hostname": owner.hostname_path, "/etc/hosts": owner.hosts_path,
+                "/etc/resolv.conf": owner.resolv_path}
+
+    @staticmethod
+    def _join_namespaces(owner: Container | None, oci: dict[str, Any]) -> None:
+        if owner is None:
+            return
         for ns in oci["linux"]["namespaces"]:
             if ns["type"] == "network":
-                ns["path"] = f"/proc/{other.state.Pid}/ns/net"
+                ns["path"] = f"/proc/{owner.state.Pid}/ns/net"
         oci.pop("hooks", None)
 
     # --- exits ------------------------------------------------------------------------------
