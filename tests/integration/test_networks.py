@@ -553,3 +553,37 @@ def test_live_restore_keeps_networking(private_root: Path) -> None:
         for daemon in running:
             stop_daemon(daemon)
         remove_bridge(bridge, subnet)  # nothing left to do unless the daemons failed
+
+
+def _free_port_pair() -> int:
+    """A port P such that P and P + 1 are both free on 127.0.0.1."""
+    while True:
+        first = _free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", first + 1))
+            except OSError:
+                continue
+        return first
+
+
+def test_port_ranges_and_ports_released_on_stop(docker: DockerCLI, name: str) -> None:
+    port = _free_port_pair()
+    docker("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}-{port + 1}:80-81", "busybox",
+           "sh", "-c", "httpd -p 80 -h /etc && exec httpd -f -p 81 -h /etc")
+    try:
+        hostname = docker("exec", name, "hostname").stdout.strip()
+        assert docker("port", name, "80/tcp").stdout.split() == [f"127.0.0.1:{port}"]
+        assert docker("port", name, "81/tcp").stdout.split() == [f"127.0.0.1:{port + 1}"]
+        assert _fetch(port) == hostname and _fetch(port + 1) == hostname
+        docker("stop", "-t", "1", name)
+        nat = subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True,
+                             text=True).stdout
+        assert f"--dport {port}" not in nat and f"--dport {port + 1}" not in nat
+        assert docker("port", name).stdout.strip() == ""
+        with socket.socket() as sock:  # skiffd let go of the host port
+            sock.bind(("127.0.0.1", port))
+        docker("start", name)
+        assert _fetch(port) == hostname
+    finally:
+        docker("rm", "-f", name, check=False)
