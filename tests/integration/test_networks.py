@@ -587,3 +587,53 @@ def test_port_ranges_and_ports_released_on_stop(docker: DockerCLI, name: str) ->
         assert _fetch(port) == hostname
     finally:
         docker("rm", "-f", name, check=False)
+
+
+def test_a_failed_connect_leaves_nothing_attached(docker: DockerCLI, name: str) -> None:
+    net, subnet, bridge = _name(), _subnet(), f"skt{secrets.token_hex(3)}"
+    prefix = subnet.rsplit(".", 1)[0]
+    docker("network", "create", "--subnet", subnet, "-o",
+           f"com.docker.network.bridge.name={bridge}", net)
+    # a link that is no bridge takes the bridge's name: the bridge plugin fails half way
+    subprocess.run(["ip", "link", "add", bridge, "type", "veth", "peer", "name", f"{bridge}p"],
+                   check=True)
+    try:
+        docker("run", "-d", "--name", name, "busybox", "sleep", "300")
+        before = docker("exec", name, "ip", "-o", "link").stdout
+        failed = docker("network", "connect", "--ip", f"{prefix}.5", net, name, check=False)
+        assert failed.returncode != 0
+        assert docker("network", "inspect", net, "--format",
+                      "{{len .Containers}}").stdout.strip() == "0"
+        assert docker("exec", name, "ip", "-o", "link").stdout == before
+        assert net not in docker("inspect", name, "--format",
+                                 "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}"
+                                 ).stdout.split()
+        subprocess.run(["ip", "link", "delete", bridge], check=True)
+        # the address was given back: the container can have it now
+        docker("network", "connect", "--ip", f"{prefix}.5", net, name)
+        assert f"{prefix}.5/" in docker("exec", name, "ip", "-4", "-o", "addr").stdout
+    finally:
+        subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
+        docker("rm", "-f", name, check=False)
+        docker("network", "rm", net, check=False)
+
+
+def test_connect_skips_interface_names_the_container_took(docker: DockerCLI, name: str) -> None:
+    net = _name()
+    docker("network", "create", "--subnet", _subnet(), net)
+    try:
+        docker("run", "-d", "--name", name, "--cap-add", "NET_ADMIN", "busybox", "sh", "-c",
+               "ip link add eth1 type bridge && exec sleep 300")
+        wait_until(lambda: "eth1" in docker("exec", name, "ip", "-o", "link").stdout)
+        docker("network", "connect", net, name)
+        links = docker("exec", name, "ip", "-o", "link").stdout
+        assert "eth1:" in links and "eth2@" in links
+    finally:
+        docker("rm", "-f", name, check=False)
+        docker("network", "rm", net, check=False)
+
+
+def test_a_link_that_is_not_a_bridge_is_never_taken_for_one(docker: DockerCLI) -> None:
+    refused = docker("network", "create", "-o", "com.docker.network.bridge.name=lo", _name(),
+                     check=False)
+    assert refused.returncode != 0 and "another kind" in refused.stderr

@@ -79,3 +79,14 @@ def udp_in(netns: Path, address: str, port: int) -> socket.socket:
             raise
         sock.setblocking(False)
     return sock
+
+
+def link_names(netns: Path) -> set[str]:
+    """The names of the links in ``netns``."""
+    with _returning_home():
+        target = os.open(netns, os.O_RDONLY)
+        try:
+            _setns(target)
+        finally:
+            os.close(target)
+        return {name for _index, name in socket.if_nameindex()}

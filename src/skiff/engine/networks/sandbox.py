@@ -8,13 +8,14 @@ Docker's name ``bridge``. ``host``, ``none`` and ``container:<id>`` need no sand
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
 from pathlib import Path
 from typing import Any
 
-from skiff.drivers.network import cni, links, masquerade, netns
+from skiff.drivers.network import cni, links, masquerade, netns, nssock
 from skiff.engine.containers.model import Container
 from skiff.engine.networks import ports
 from skiff.engine.networks.dns import DnsServer
@@ -77,7 +78,8 @@ class Sandboxes:
         if network.driver == "bridge" and network.pool is not None:
             await masquerade.remove(str(network.pool.subnet), bridge_name(network))
             self._masqueraded.discard(network.id)
-            await links.delete(bridge_name(network))
+            if not network.adopted_bridge:
+                await links.delete(bridge_name(network))
 
     def path(self, container: Container) -> Path:
         return self._dir / container.id
@@ -136,6 +138,9 @@ class Sandboxes:
         index = 1 + max((int(str(e.get("Interface", "eth0"))[3:] or 0)
                          for n in self._networks.attached(container.id)
                          for e in [n.endpoints[container.id]]), default=-1)
+        taken = await asyncio.to_thread(nssock.link_names, path)
+        while f"eth{index}" in taken:  # a link the container made itself keeps its name
+            index += 1
         settings[network.name] = await self._attach(container, network, config, path, index)
         container.networking["Settings"] = settings
         if self._dns is not None and not network.predefined and \
@@ -195,11 +200,19 @@ class Sandboxes:
                                            "Primary": index == 0,
                                            "Aliases": list(config.get("Aliases") or [])}
         self._networks.save(network)
-        if not network.internal and network.id not in self._masqueraded:
-            await masquerade.ensure(str(network.pool.subnet), bridge_name(network))
-            self._masqueraded.add(network.id)
-        result = await cni.add(_cni_conf(network, address, index == 0), container.id, path,
-                               ifname)
+        conf = _cni_conf(network, address, index == 0)
+        try:
+            if not network.internal and network.id not in self._masqueraded:
+                await masquerade.ensure(str(network.pool.subnet), bridge_name(network))
+                self._masqueraded.add(network.id)
+            result = await cni.add(conf, container.id, path, ifname)
+        except BaseException:  # nothing half attached: no endpoint, no address, no veth
+            with contextlib.suppress(SkiffError):
+                await cni.delete(conf, container.id, path, ifname)
+            network.endpoints.pop(container.id, None)
+            network.pool.release(address)
+            self._networks.save(network)
+            raise
         if index == 0:
             self._results[container.id] = result
         mac = next((i.get("mac", "") for i in result.get("interfaces") or []

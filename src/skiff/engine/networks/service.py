@@ -15,7 +15,7 @@ from typing import Any
 
 from skiff.api import filters as flt
 from skiff.api.timefmt import now_ns, parse_timestamp_ns, rfc3339nano
-from skiff.drivers.network import routes
+from skiff.drivers.network import links, routes
 from skiff.engine.events import EventService
 from skiff.engine.networks.ipam import Pool
 from skiff.errdefs import Conflict, Forbidden, InvalidParameter, NotFound
@@ -42,6 +42,7 @@ class Network:
     options: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    adopted_bridge: bool = False  # the bridge existed before the network: never deleted
 
     @property
     def predefined(self) -> bool:
@@ -51,7 +52,8 @@ class Network:
         return {"Id": self.id, "Name": self.name, "Driver": self.driver,
                 "CreatedNs": self.created_ns, "IPAM": self.pool.to_row() if self.pool else None,
                 "Internal": self.internal, "Attachable": self.attachable,
-                "Options": self.options, "Labels": self.labels, "Endpoints": self.endpoints}
+                "Options": self.options, "Labels": self.labels, "Endpoints": self.endpoints,
+                "AdoptedBridge": self.adopted_bridge}
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Network:
@@ -59,7 +61,7 @@ class Network:
                    Pool.from_row(row["IPAM"]) if row.get("IPAM") else None,
                    row.get("Internal", False), row.get("Attachable", False),
                    dict(row.get("Options") or {}), dict(row.get("Labels") or {}),
-                   dict(row.get("Endpoints") or {}))
+                   dict(row.get("Endpoints") or {}), bool(row.get("AdoptedBridge")))
 
     def to_api(self, containers: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
         config = []
@@ -184,6 +186,9 @@ class NetworkService:
                 raise InvalidParameter(f"invalid bridge name {bridge}")
             if any(n.options.get(BRIDGE_NAME) == bridge for n in self._networks.values()):
                 raise Conflict(f"bridge name {bridge} is already in use")
+            if links.kind(bridge) == "other":
+                raise InvalidParameter(f"cannot use {bridge} as the network's bridge: a link "
+                                       f"of another kind has that name")
         if "com.docker.network.driver.mtu" in options:
             mtu = options["com.docker.network.driver.mtu"]
             if not mtu.isdigit() or not 68 <= int(mtu) <= 65535:
@@ -194,7 +199,8 @@ class NetworkService:
                           taken, [net for _link, net in routes.host_networks()])
         network = Network(secrets.token_hex(32), name, driver, now_ns(), pool,
                           bool(body.get("Internal")), bool(body.get("Attachable")), options,
-                          dict(body.get("Labels") or {}))
+                          dict(body.get("Labels") or {}),
+                          adopted_bridge=bridge is not None and links.kind(bridge) == "bridge")
         self._save(network)
         self._event(network, "create")
         return {"Id": network.id, "Warning": ""}
