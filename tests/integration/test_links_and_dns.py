@@ -128,10 +128,12 @@ def test_dns_servers_answer_external_names_on_user_networks(docker: DockerCLI,
         gateway = f"{prefix}.1"
         with _dns_server(gateway, "192.0.2.77") as asked:
             out = docker("run", "--rm", "--network", net, "--dns", gateway,
-                         "--dns-search", "example.test", "busybox", "sh", "-c",
+                         "--dns-search", "example.test", "--dns-option", "timeout:2",
+                         "busybox", "sh", "-c",
                          "cat /etc/resolv.conf; nslookup probe.skiff.test").stdout
             assert "nameserver 127.0.0.11" in out and f"nameserver {gateway}" not in out
             assert "search example.test" in out
+            assert "options timeout:2 ndots:0" in out
             assert "192.0.2.77" in out
             assert "probe.skiff.test." in asked
             # container names are still answered by skiff, never asked upstream

@@ -479,8 +479,9 @@ class ContainerService:
         # on user networks the embedded DNS at 127.0.0.11 answers, as Docker's does
         embedded = self.sandboxes.embedded_dns(container) if self.sandboxes else False
         dns = ["127.0.0.11"] if embedded else host.get("Dns") or []
-        options = (host.get("DnsOptions") or ["ndots:0"]) if embedded else \
-            host.get("DnsOptions") or []
+        options = list(host.get("DnsOptions") or [])
+        if embedded and not any(o.startswith("ndots:") for o in options):
+            options.append("ndots:0")  # Docker's, unless the user set ndots
         hostname = container.config.get("Hostname") or ""
         gateway = self.sandboxes.host_gateway(container) if self.sandboxes else "127.0.0.1"
         hosts = etcfiles.hosts_file(hostname, host.get("ExtraHosts") or [], host_network,
