@@ -182,11 +182,13 @@ def test_reader_resumes_from_the_saved_offset(tmp_path: Path) -> None:
     journal.write_bytes(record(1) + record(2))
     first = JournalReader(journal, offsets)
     assert first.read() is not None
+    first.commit()  # the driver wrote the batch
+    with open(journal, "ab") as fh:
+        fh.write(record(3))
+    assert first.read() is not None  # read but never written: a crash comes here
     first.close()
     ino, offset = offsets.read_text().split()
     assert (int(ino), int(offset)) == (os.stat(journal).st_ino, len(record(1) + record(2)))
-    with open(journal, "ab") as fh:
-        fh.write(record(3))
     second = JournalReader(journal, offsets)
     batch = second.read()
     assert batch is not None and batch.raw == record(3)

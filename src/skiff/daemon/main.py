@@ -12,6 +12,7 @@ import shutil
 import signal
 import ssl
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -242,6 +243,7 @@ def main(argv: list[str] | None = None) -> None:
         if config.pidfile is None:
             config.pidfile = config.exec_root / "skiffd.pid"
         write_pidfile(config.pidfile)
+        _watch_children_by_pidfd()
         asyncio.run(serve(config))
     except (StartupError, SkiffError) as exc:
         print(f"skiffd: {exc}", file=sys.stderr)
@@ -251,6 +253,18 @@ def main(argv: list[str] | None = None) -> None:
             with contextlib.suppress(FileNotFoundError, ValueError):
                 if int(config.pidfile.read_text()) == os.getpid():
                     config.pidfile.unlink()
+
+
+def _watch_children_by_pidfd() -> None:
+    """Wait for child programs (runtime, CNI plugins) through pidfds, not a thread each.
+
+    Python 3.12 does this by itself; on 3.11 it saves about a millisecond per program, which
+    ``docker exec`` feels.
+    """
+    if sys.version_info < (3, 12) and hasattr(os, "pidfd_open"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            asyncio.set_child_watcher(asyncio.PidfdChildWatcher())
 
 
 if __name__ == "__main__":

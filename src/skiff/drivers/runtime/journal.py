@@ -2,7 +2,9 @@
 
 conmon appends to the journal even while skiffd is down, so nothing is lost; skiffd keeps the
 offset it has consumed next to the journal and asks conmon to start a fresh file (``reopen``)
-once a few megabytes have been consumed, draining the old one to its end first. conmon
+once a few megabytes have been consumed, draining the old one to its end first. The offset is
+committed only after the logging driver has written a batch, and in one fixed-width write,
+so a crash at any moment repeats at most the last batch and never skips one. conmon
 renames each fresh file over the journal's path, so a second request sent before the first
 one's file is followed would replace a file skiffd never read: ``take_rotation`` hands out
 one request per rotation.
@@ -10,7 +12,6 @@ one request per rotation.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from pathlib import Path
@@ -27,7 +28,7 @@ class JournalReader:
     def __init__(self, path: Path, offset_path: Path) -> None:
         self._path = path
         self._offset_path = offset_path
-        self._fh: object | None = None
+        self._offset_fd = -1
         self._fd = -1
         self._ino = -1
         self._offset = 0
@@ -44,8 +45,13 @@ class JournalReader:
         except (FileNotFoundError, ValueError):
             self._ino, self._offset = -1, 0
 
-    def _save_offset(self) -> None:
-        self._offset_path.write_text(f"{self._ino} {self._offset}")
+    def commit(self) -> None:
+        """Record that everything returned so far has been written by the logging driver."""
+        if self._offset_fd < 0:
+            self._offset_fd = os.open(self._offset_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                                      0o600)
+        # one write of a fixed size over the old record: never a moment with no offset
+        os.pwrite(self._offset_fd, f"{self._ino:20d} {self._offset:20d}\n".encode(), 0)
 
     def _open(self) -> bool:
         try:
@@ -106,7 +112,6 @@ class JournalReader:
                 return None
         else:
             self.holding_since = 0.0
-        self._save_offset()
         return RecordBatch(raw)
 
     def take_rotation(self) -> bool:
@@ -136,5 +141,6 @@ class JournalReader:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-        with contextlib.suppress(OSError):
-            self._save_offset()
+        if self._offset_fd >= 0:
+            os.close(self._offset_fd)
+            self._offset_fd = -1

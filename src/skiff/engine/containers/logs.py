@@ -59,6 +59,7 @@ class _Copier:
         batch = self.reader.read(final)
         if batch is not None:
             self.driver.log(batch)
+            self.reader.commit()
         if self.reader.take_rotation():
             self.reopen()
         return len(batch.raw) if batch is not None else 0
