@@ -180,3 +180,38 @@ def test_host_gateway_reaches_the_host(docker: DockerCLI) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_reverse_lookups_and_queries_over_tcp(docker: DockerCLI, name: str) -> None:
+    import subprocess
+    import sys
+
+    net = f"net-{name}"
+    peer = f"{name}-peer"
+    docker("network", "create", "--subnet", f"{_subnet()}.0/24", net)
+    try:
+        docker("run", "-d", "--name", name, "--network", net, "busybox", "sleep", "300")
+        docker("run", "-d", "--name", peer, "--network", net, "busybox", "sleep", "300")
+        address = _address(docker, peer, net)
+        reverse = docker("exec", name, "nslookup", address).stdout
+        assert f"{peer}.{net}" in reverse
+        # TCP, as resolvers fall back to after a truncated reply: ask from inside the
+        # container's network namespace with the host's Python
+        pid = docker("inspect", "-f", "{{.State.Pid}}", name).stdout.strip()
+        script = (
+            "import dnslib, socket\n"
+            f"q = dnslib.DNSRecord.question({peer!r}).pack()\n"
+            "s = socket.create_connection(('127.0.0.11', 53), timeout=5)\n"
+            "s.sendall(len(q).to_bytes(2, 'big') + q)\n"
+            "size = int.from_bytes(s.recv(2), 'big')\n"
+            "data = b''\n"
+            "while len(data) < size:\n"
+            "    data += s.recv(size - len(data))\n"
+            "print(dnslib.DNSRecord.parse(data).short())\n")
+        out = subprocess.run(["nsenter", "-t", pid, "-n", sys.executable, "-c", script],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == address
+    finally:
+        docker("rm", "-f", name, peer, check=False)
+        docker("network", "rm", net, check=False)

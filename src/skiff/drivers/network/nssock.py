@@ -63,22 +63,34 @@ def create(path: Path) -> None:
         _loopback_up()
 
 
-def udp_in(netns: Path, address: str, port: int) -> socket.socket:
-    """A UDP socket bound to ``address:port`` inside ``netns``; it stays in that namespace."""
+def _bound_in(netns: Path, kind: int, address: str, port: int) -> socket.socket:
     with _returning_home():
         target = os.open(netns, os.O_RDONLY)
         try:
             _setns(target)
         finally:
             os.close(target)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock = socket.socket(socket.AF_INET, kind)
         try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((address, port))
+            if kind == socket.SOCK_STREAM:
+                sock.listen(64)
         except OSError:
             sock.close()
             raise
         sock.setblocking(False)
     return sock
+
+
+def udp_in(netns: Path, address: str, port: int) -> socket.socket:
+    """A UDP socket bound to ``address:port`` inside ``netns``; it stays in that namespace."""
+    return _bound_in(netns, socket.SOCK_DGRAM, address, port)
+
+
+def tcp_in(netns: Path, address: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``address:port`` inside ``netns``."""
+    return _bound_in(netns, socket.SOCK_STREAM, address, port)
 
 
 def link_names(netns: Path) -> set[str]:

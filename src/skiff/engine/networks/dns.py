@@ -2,9 +2,11 @@
 
 Names are answered from live state on each query (container names, network aliases, short
 IDs of containers sharing a network with the asker), so they follow connect, disconnect and
-rename at once; other names go to the container's ``--dns`` servers if it has any, else to
-the host's resolvers. Forwarded queries leave from skiffd's own namespace, so a resolver the
-host reaches on loopback (a local caching daemon) works for containers too.
+rename at once; addresses of containers answer reverse (PTR) lookups with their names. Other
+names go to the container's ``--dns`` servers if it has any, else to the host's resolvers.
+Served over UDP (a reply too long for the asker is truncated, so it asks again) and TCP.
+Forwarded queries leave from skiffd's own namespace, so a resolver the host reaches on
+loopback (a local caching daemon) works for containers too.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ class _Endpoint(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         task = asyncio.get_running_loop().create_task(
-            self._server.answer(self._container_id, data))
+            self._server.answer(self._container_id, data, tcp=False))
         task.add_done_callback(lambda t: self._reply(t, addr))
 
     def _reply(self, task: asyncio.Task[bytes | None], addr: tuple[str, int]) -> None:
@@ -59,8 +61,25 @@ class _Endpoint(asyncio.DatagramProtocol):
             self.transport.sendto(reply, addr)
 
 
+async def _serve_tcp(server: DnsServer, container_id: str, reader: asyncio.StreamReader,
+                     writer: asyncio.StreamWriter) -> None:
+    """Length-prefixed queries over one connection, answered in turn."""
+    try:
+        while True:
+            size = int.from_bytes(await reader.readexactly(2), "big")
+            reply = await server.answer(container_id, await reader.readexactly(size), tcp=True)
+            if reply is None:
+                break
+            writer.write(len(reply).to_bytes(2, "big") + reply)
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
 class DnsServer:
-    """One UDP endpoint per attached container, all served by skiffd's event loop."""
+    """UDP and TCP endpoints per attached container, all served by skiffd's event loop."""
 
     def __init__(self, networks: NetworkService, name_of: Callable[[str], str | None],
                  links_of: Callable[[str], dict[str, str]] | None = None) -> None:
@@ -68,6 +87,7 @@ class DnsServer:
         self._name_of = name_of
         self._links_of = links_of or (lambda _cid: {})
         self._endpoints: dict[str, asyncio.DatagramTransport] = {}
+        self._tcp: dict[str, asyncio.Server] = {}
         self._upstreams: dict[str, list[str]] = {}
         self._host_upstreams = host_resolvers()
 
@@ -75,9 +95,12 @@ class DnsServer:
                      upstreams: list[str] | None = None) -> None:
         """Serve 127.0.0.11 in ``netns``; unknown names go to ``upstreams`` (else the host's)."""
         sock = await asyncio.to_thread(nssock.udp_in, netns, ADDRESS, PORT)
+        listener = await asyncio.to_thread(nssock.tcp_in, netns, ADDRESS, PORT)
         transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
             lambda: _Endpoint(self, container_id), sock=sock)
         self._endpoints[container_id] = transport
+        self._tcp[container_id] = await asyncio.start_server(
+            lambda r, w: _serve_tcp(self, container_id, r, w), sock=listener)
         self._upstreams[container_id] = [u for u in upstreams or [] if ":" not in u] or \
             self._host_upstreams
 
@@ -87,6 +110,9 @@ class DnsServer:
     def detach(self, container_id: str) -> None:
         transport = self._endpoints.pop(container_id, None)
         self._upstreams.pop(container_id, None)
+        server = self._tcp.pop(container_id, None)
+        if server is not None:
+            server.close()
         if transport is not None:
             transport.close()
 
@@ -108,31 +134,76 @@ class DnsServer:
                     found.append(str(endpoint["IPv4Address"]).split("/")[0])
         return found
 
-    async def answer(self, container_id: str, data: bytes) -> bytes | None:
+    def reverse(self, container_id: str, name: str) -> str | None:
+        """``name.network`` of the container that has the address a PTR question asks about."""
+        labels = name.rstrip(".").lower().split(".")
+        if labels[-2:] != ["in-addr", "arpa"] or len(labels) != 6:
+            return None
+        address = ".".join(reversed(labels[:4]))
+        for network in self._networks.attached(container_id):
+            for other_id, endpoint in network.endpoints.items():
+                if str(endpoint.get("IPv4Address", "")).split("/")[0] == address:
+                    owner = self._name_of(other_id) or other_id[:12]
+                    return f"{owner}.{network.name}."
+        return None
+
+    async def answer(self, container_id: str, data: bytes, tcp: bool) -> bytes | None:
         try:
             query = dnslib.DNSRecord.parse(data)
         except Exception:  # not DNS: ignore it, as a server would
             return None
         question = query.q
         name = str(question.qname)
+        reply = query.reply()
+        if question.qtype == dnslib.QTYPE.PTR:
+            target = self.reverse(container_id, name)
+            if target is None:
+                return await self._forward(container_id, query, data, tcp)
+            reply.add_answer(dnslib.RR(question.qname, dnslib.QTYPE.PTR,
+                                       rdata=dnslib.PTR(target), ttl=TTL))
+            return _fit(reply, query, tcp)
         addresses = self.lookup(container_id, name)
-        if addresses:
-            reply = query.reply()
-            if question.qtype == dnslib.QTYPE.A:
-                for address in addresses:
-                    reply.add_answer(dnslib.RR(question.qname, dnslib.QTYPE.A,
-                                               rdata=dnslib.A(address), ttl=TTL))
-            return bytes(reply.pack())
-        return await self._forward(container_id, query, data)
+        if not addresses:
+            return await self._forward(container_id, query, data, tcp)
+        if question.qtype == dnslib.QTYPE.A:
+            for address in addresses:
+                reply.add_answer(dnslib.RR(question.qname, dnslib.QTYPE.A,
+                                           rdata=dnslib.A(address), ttl=TTL))
+        return _fit(reply, query, tcp)
 
-    async def _forward(self, container_id: str, query: dnslib.DNSRecord,
-                       data: bytes) -> bytes | None:
+    async def _forward(self, container_id: str, query: dnslib.DNSRecord, data: bytes,
+                       tcp: bool) -> bytes | None:
+        ask = _ask_tcp if tcp else _ask
         for upstream in self._upstreams.get(container_id, self._host_upstreams):
-            with contextlib.suppress(OSError, TimeoutError):
-                return await asyncio.wait_for(_ask(upstream, data), 2.0)
+            with contextlib.suppress(OSError, TimeoutError, asyncio.IncompleteReadError):
+                return await asyncio.wait_for(ask(upstream, data), 2.0)
         reply = query.reply()
         reply.header.rcode = dnslib.RCODE.SERVFAIL
         return bytes(reply.pack())
+
+
+def _fit(reply: dnslib.DNSRecord, query: dnslib.DNSRecord, tcp: bool) -> bytes:
+    """The packed reply, truncated (TC set, no records) if a UDP asker cannot take it all."""
+    packed = bytes(reply.pack())
+    if tcp:
+        return packed
+    limit = max([512] + [int(rr.rclass) for rr in query.ar if rr.rtype == dnslib.QTYPE.OPT])
+    if len(packed) <= limit:
+        return packed
+    short = query.reply()
+    short.header.tc = 1
+    return bytes(short.pack())
+
+
+async def _ask_tcp(server: str, data: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection(server, 53)
+    try:
+        writer.write(len(data).to_bytes(2, "big") + data)
+        await writer.drain()
+        size = int.from_bytes(await reader.readexactly(2), "big")
+        return await reader.readexactly(size)
+    finally:
+        writer.close()
 
 
 async def _ask(server: str, data: bytes) -> bytes:
