@@ -39,8 +39,14 @@ def cli_output(engine: Engine, *args: str, timeout: float = 60.0) -> bytes:
     return proc.stdout
 
 
+# pause before each timed sample: the engine measured before (its shim, its log copier) may
+# still be finishing work on these 2 cores, which would be charged to the next engine
+SETTLE_S = 0.15
+
+
 def timed_cli(engine: Engine, *args: str) -> float:
-    """Seconds one docker CLI invocation takes."""
+    """Seconds one docker CLI invocation takes, on a machine left to settle first."""
+    time.sleep(SETTLE_S)
     start = time.perf_counter()
     cli(engine, *args)
     return time.perf_counter() - start
