@@ -555,6 +555,47 @@ def test_live_restore_keeps_networking(private_root: Path) -> None:
         remove_bridge(bridge, subnet)  # nothing left to do unless the daemons failed
 
 
+def test_networking_of_a_container_that_died_while_skiffd_was_down(
+        private_root: Path) -> None:
+    running = [start_daemon(private_root)]
+    cli = DockerCLI(running[0].host)
+    net, subnet, port = _name(), _subnet(), _free_port()
+    bridge = "?"
+    try:
+        import_busybox(running[0])
+        bridge = "br-" + cli("network", "create", "--subnet", subnet, net).stdout.strip()[:12]
+        server_id = cli("run", "-d", "--name", "web", "--network", net, "-p",
+                        f"127.0.0.1:{port}:80", "busybox", "httpd", "-f", "-p", "80", "-h",
+                        "/etc").stdout.strip()
+        pid = int(cli("inspect", "-f", "{{.State.Pid}}", "web").stdout)
+        stop_daemon(running.pop(), signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: not os.path.exists(f"/proc/{pid}"), what="the container to die")
+        running.append(start_daemon(private_root))
+        state = cli("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "web").stdout
+        assert state.split() == ["exited", "137"]
+        rules = subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True,
+                               text=True).stdout
+        assert server_id not in rules and f"--dport {port} " not in rules
+        with open("/proc/mounts") as fh:
+            assert f"netns/{server_id}" not in fh.read()
+        assert cli("network", "inspect", net, "--format",
+                   "{{len .Containers}}").stdout.strip() == "0"
+        with socket.socket() as sock:  # the host port is free again
+            sock.bind(("127.0.0.1", port))
+        cli("start", "web")  # and the container gets it all back
+        assert _fetch(port) == cli("exec", "web", "hostname").stdout.strip()
+    finally:
+        if not running:
+            with contextlib.suppress(RuntimeError):
+                running.append(start_daemon(private_root))
+        cli("rm", "-f", "web", check=False)
+        cli("network", "rm", net, check=False)
+        for daemon in running:
+            stop_daemon(daemon)
+        remove_bridge(bridge, subnet)
+
+
 def _free_port_pair() -> int:
     """A port P such that P and P + 1 are both free on 127.0.0.1."""
     while True:
