@@ -215,3 +215,20 @@ def test_reverse_lookups_and_queries_over_tcp(docker: DockerCLI, name: str) -> N
     finally:
         docker("rm", "-f", name, peer, check=False)
         docker("network", "rm", net, check=False)
+
+
+def test_external_names_go_to_the_hosts_resolvers(docker: DockerCLI, name: str) -> None:
+    import pytest
+
+    external = "deb.debian.org"  # a name this host's resolvers answer (its package mirror)
+    try:
+        expected = socket.gethostbyname(external)
+    except OSError:
+        pytest.skip(f"the host cannot resolve {external}")
+    net = f"net-{name}"
+    docker("network", "create", net)
+    try:
+        out = docker("run", "--rm", "--network", net, "busybox", "nslookup", external).stdout
+        assert expected in out
+    finally:
+        docker("network", "rm", net, check=False)
