@@ -181,9 +181,10 @@ class Snapshot:
             processes={p for p in _processes(str(session_root))
                        if p[0] != daemon.process.pid},
             netns={p.name for p in netns_dir.iterdir()} if netns_dir.exists() else set(),
-            # skiff's masquerade rule for the default bridge is made on first use, then kept
+            # skiff's masquerade and isolation rules for the default bridge are made on its
+            # first use, then kept (as docker0's)
             default_bridge_rules={r for r in _rules() if _mentions(r, default_bridge)
-                                  and "--comment skiff -j MASQUERADE" not in r})
+                                  and "--comment skiff" not in r})
 
 
 def find_leaks(daemon: Daemon, session_root: Path, default_bridge: str, before: Snapshot,

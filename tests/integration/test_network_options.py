@@ -49,3 +49,52 @@ def test_loopback_is_up_in_every_network_mode(docker: DockerCLI, name: str) -> N
             assert "<LOOPBACK,UP,LOWER_UP>" in out and out.rstrip().endswith("ok"), mode
     finally:
         docker("network", "rm", net, check=False)
+
+
+def _ip(docker: DockerCLI, ref: str, network: str) -> str:
+    return docker("inspect", "-f",
+                  f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}',
+                  ref).stdout.strip()
+
+
+def _pings(docker: DockerCLI, ref: str, address: str) -> bool:
+    return docker("exec", ref, "ping", "-c", "1", "-W", "1", address,
+                  check=False).returncode == 0
+
+
+def test_networks_are_isolated_from_each_other(docker: DockerCLI, name: str) -> None:
+    first, second = f"net-{name}-a", f"net-{name}-b"
+    a1, a2, b1, d1 = (f"{name}-{x}" for x in ("a1", "a2", "b1", "d1"))
+    bridges = ["br-" + docker("network", "create", net).stdout.strip()[:12]
+               for net in (first, second)]
+    try:
+        for ref, net in ((a1, first), (a2, first), (b1, second), (d1, "bridge")):
+            docker("run", "-d", "--name", ref, "--network", net, "busybox", "sleep", "300")
+        assert _pings(docker, a1, _ip(docker, a2, first))  # same network: open
+        assert not _pings(docker, a1, _ip(docker, b1, second))
+        assert not _pings(docker, b1, _ip(docker, a1, first))
+        assert not _pings(docker, d1, _ip(docker, a1, first))  # default bridge apart too
+        assert not _pings(docker, a1, _ip(docker, d1, "bridge"))
+    finally:
+        docker("rm", "-f", a1, a2, b1, d1, check=False)
+        docker("network", "rm", first, second, check=False)
+    rules = subprocess.run(["iptables", "-S"], capture_output=True, text=True).stdout
+    assert not any(bridge in rules for bridge in bridges)  # the networks took their rules
+
+
+def test_icc_and_masquerade_options(docker: DockerCLI, name: str) -> None:
+    net, subnet = f"net-{name}", f"10.{150 + secrets.randbelow(50)}.{secrets.randbelow(250)}"
+    docker("network", "create", "--subnet", f"{subnet}.0/24",
+           "-o", "com.docker.network.bridge.enable_icc=false",
+           "-o", "com.docker.network.bridge.enable_ip_masquerade=false", net)
+    first, second = f"{name}-1", f"{name}-2"
+    try:
+        for ref in (first, second):
+            docker("run", "-d", "--name", ref, "--network", net, "busybox", "sleep", "300")
+        assert not _pings(docker, first, _ip(docker, second, net))
+        nat = subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True,
+                             text=True).stdout
+        assert f"{subnet}.0/24" not in nat
+    finally:
+        docker("rm", "-f", first, second, check=False)
+        docker("network", "rm", net, check=False)

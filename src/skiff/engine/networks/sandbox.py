@@ -15,7 +15,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from skiff.drivers.network import cni, links, masquerade, netns, nssock
+from skiff.drivers.network import cni, isolation, links, masquerade, netns, nssock
 from skiff.engine.containers.model import Container
 from skiff.engine.networks import ports
 from skiff.engine.networks.dns import DnsServer
@@ -26,6 +26,8 @@ from skiff.store.layout import Layout
 
 log = logging.getLogger(__name__)
 MTU = "com.docker.network.driver.mtu"
+ICC = "com.docker.network.bridge.enable_icc"
+MASQUERADE = "com.docker.network.bridge.enable_ip_masquerade"
 
 
 def bridge_name(network: Network) -> str:
@@ -68,16 +70,28 @@ class Sandboxes:
         self._default_bridge = default_bridge
         self._dns = dns
         self._dir = layout.exec_root / "netns"
-        self._masqueraded: set[str] = set()
+        self._firewalled: set[str] = set()  # networks whose rules are in place
         self._ports = ports.Reservations()
         self._results: dict[str, dict[str, Any]] = {}
         networks.on_removed.append(self._drop_bridge)
 
+    async def _firewall(self, network: Network) -> None:
+        """The network's rules, once: outbound NAT (unless internal or turned off), isolation."""
+        if network.id in self._firewalled:
+            return
+        assert network.pool is not None
+        bridge = bridge_name(network)
+        if not network.internal and network.options.get(MASQUERADE, "true") != "false":
+            await masquerade.ensure(str(network.pool.subnet), bridge)
+        await isolation.isolate(bridge, icc=network.options.get(ICC, "true") != "false")
+        self._firewalled.add(network.id)
+
     async def _drop_bridge(self, network: Network) -> None:
-        """A removed network takes its bridge and its NAT rule with it."""
+        """A removed network takes its bridge and its rules with it."""
         if network.driver == "bridge" and network.pool is not None:
             await masquerade.remove(str(network.pool.subnet), bridge_name(network))
-            self._masqueraded.discard(network.id)
+            await isolation.release(bridge_name(network))
+            self._firewalled.discard(network.id)
             if not network.adopted_bridge:
                 await links.delete(bridge_name(network))
 
@@ -202,9 +216,7 @@ class Sandboxes:
         self._networks.save(network)
         conf = _cni_conf(network, address, index == 0)
         try:
-            if not network.internal and network.id not in self._masqueraded:
-                await masquerade.ensure(str(network.pool.subnet), bridge_name(network))
-                self._masqueraded.add(network.id)
+            await self._firewall(network)
             result = await cni.add(conf, container.id, path, ifname)
         except BaseException:  # nothing half attached: no endpoint, no address, no veth
             with contextlib.suppress(SkiffError):
