@@ -678,3 +678,26 @@ def test_a_link_that_is_not_a_bridge_is_never_taken_for_one(docker: DockerCLI) -
     refused = docker("network", "create", "-o", "com.docker.network.bridge.name=lo", _name(),
                      check=False)
     assert refused.returncode != 0 and "another kind" in refused.stderr
+
+
+def test_published_ports_follow_a_disconnect_and_leave_with_the_container(
+        docker: DockerCLI, name: str) -> None:
+    first, second, port = _name(), _name(), _free_port()
+    docker("network", "create", "--subnet", _subnet(), first)
+    docker("network", "create", "--subnet", _subnet(), second)
+    try:
+        cid = docker("run", "-d", "--name", name, "--network", first, "-p",
+                     f"127.0.0.1:{port}:80", "busybox", "httpd", "-f", "-p", "80", "-h",
+                     "/etc").stdout.strip()
+        hostname = docker("exec", name, "hostname").stdout.strip()
+        assert _fetch(port) == hostname
+        docker("network", "connect", second, name)
+        docker("network", "disconnect", first, name)
+        assert _fetch(port) == hostname  # as Docker: the mapping moved to what is left
+        docker("rm", "-f", name)
+        nat = subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True,
+                             text=True).stdout
+        assert f"--dport {port}" not in nat and cid not in nat
+    finally:
+        docker("rm", "-f", name, check=False)
+        docker("network", "rm", first, second, check=False)

@@ -72,7 +72,6 @@ class Sandboxes:
         self._dir = layout.exec_root / "netns"
         self._firewalled: set[str] = set()  # networks whose rules are in place
         self._ports = ports.Reservations()
-        self._results: dict[str, dict[str, Any]] = {}
         networks.on_removed.append(self._drop_bridge)
 
     async def _firewall(self, network: Network) -> None:
@@ -164,9 +163,12 @@ class Sandboxes:
     async def disconnect(self, container: Container, network: Network) -> None:
         """Detach a running container from one network."""
         path = self.path(container)
-        endpoint = network.endpoints.pop(container.id, None)
-        if endpoint is None:
+        if container.id not in network.endpoints:
             return
+        moving = (container.networking.get("PortsOn") or {}).get("Network") == network.name
+        if moving:
+            await self._unforward_ports(container, path)
+        endpoint = network.endpoints.pop(container.id)
         assert network.pool is not None
         address = Addr(str(endpoint.get("IPv4Address", "0.0.0.0/0")).split("/")[0])
         if path.exists():
@@ -178,6 +180,9 @@ class Sandboxes:
         settings = dict(container.networking.get("Settings") or {})
         settings.pop(network.name, None)
         container.networking["Settings"] = settings
+        remaining = self._networks.attached(container.id)
+        if moving and remaining and path.exists():  # as Docker: the ports follow
+            await self._forward_ports(container, remaining[0], path)
 
     async def _publish(self, container: Container, network: Network, path: Path) -> None:
         """Reserve the published host ports and forward them (on the primary network)."""
@@ -188,13 +193,40 @@ class Sandboxes:
         if not bindings:
             return
         container.networking["Bindings"] = [b.to_cni() for b in bindings]
-        await cni.add(self._portmap_conf(network, container, self._results[container.id]),
-                      container.id, path, "eth0")
+        await self._forward_ports(container, network, path)
+
+    async def _forward_ports(self, container: Container, network: Network, path: Path) -> None:
+        """Forward the container's published ports to its address on ``network``."""
+        endpoint = network.endpoints[container.id]
+        ifname = str(endpoint.get("Interface", "eth0"))
+        assert network.pool is not None
+        # the portmap plugin takes the container's address from the attachment's result
+        previous = {"cniVersion": cni.VERSION,
+                    "interfaces": [{"name": ifname, "sandbox": str(path)}],
+                    "ips": [{"address": endpoint["IPv4Address"], "interface": 0,
+                             "gateway": str(network.pool.gateway)}]}
+        await cni.add(self._portmap_conf(network.name, container, previous), container.id,
+                      path, ifname)
+        # what the forwarding is filed under: needed to take it down, whatever happens later
+        container.networking["PortsOn"] = {"Network": network.name, "Interface": ifname}
+
+    async def _unforward_ports(self, container: Container, path: Path) -> None:
+        where = container.networking.pop("PortsOn", None)
+        if where is None and container.networking.get("Bindings"):
+            # forwarded by an older skiffd, always on the primary network
+            primary = next((n for n in self._networks.attached(container.id)
+                            if n.endpoints[container.id].get("Primary")), None)
+            where = {"Network": primary.name, "Interface": "eth0"} if primary else None
+        if where is None or not path.exists():
+            return
+        with contextlib.suppress(SkiffError):
+            await cni.delete(self._portmap_conf(str(where["Network"]), container, None),
+                             container.id, path, str(where["Interface"]))
 
     @staticmethod
-    def _portmap_conf(network: Network, container: Container,
+    def _portmap_conf(network_name: str, container: Container,
                       previous: dict[str, Any] | None) -> dict[str, Any]:
-        conf: dict[str, Any] = {"name": network.name, "type": "portmap", "snat": True,
+        conf: dict[str, Any] = {"name": network_name, "type": "portmap", "snat": True,
                                 "capabilities": {"portMappings": True},
                                 "runtimeConfig": {"portMappings":
                                                   container.networking.get("Bindings") or []}}
@@ -225,8 +257,6 @@ class Sandboxes:
             network.pool.release(address)
             self._networks.save(network)
             raise
-        if index == 0:
-            self._results[container.id] = result
         mac = next((i.get("mac", "") for i in result.get("interfaces") or []
                     if i.get("sandbox")), "")
         endpoint_id = secrets.token_hex(32)
@@ -249,15 +279,8 @@ class Sandboxes:
         if self._dns is not None:
             self._dns.detach(container.id)
         attached = self._networks.attached(container.id)
-        if container.networking.get("Bindings") and path.exists():
-            primary = next((n for n in attached if n.endpoints[container.id].get("Primary")),
-                           None)
-            if primary is not None:
-                with contextlib.suppress(SkiffError):
-                    await cni.delete(self._portmap_conf(primary, container, None),
-                                     container.id, path, "eth0")
+        await self._unforward_ports(container, path)
         self._ports.release(container.id)
-        self._results.pop(container.id, None)
         container.networking.pop("Bindings", None)
         container.networking.pop("Ports", None)
         for network in attached:
