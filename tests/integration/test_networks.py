@@ -701,3 +701,30 @@ def test_published_ports_follow_a_disconnect_and_leave_with_the_container(
     finally:
         docker("rm", "-f", name, check=False)
         docker("network", "rm", first, second, check=False)
+
+
+def test_connect_from_the_default_bridge_brings_names_and_hosts_lines(
+        docker: DockerCLI, name: str) -> None:
+    net, peer = _name(), f"{name}-peer"
+    docker("network", "create", "--subnet", _subnet(), net)
+    try:
+        docker("run", "-d", "--name", peer, "--network", net, "busybox", "sleep", "300")
+        docker("run", "-d", "--name", name, "busybox", "sleep", "300")
+        assert "127.0.0.11" not in docker("exec", name, "cat", "/etc/resolv.conf").stdout
+        docker("network", "connect", net, name)
+        assert "nameserver 127.0.0.11" in docker("exec", name, "cat",
+                                                 "/etc/resolv.conf").stdout
+        peer_ip = docker("inspect", "-f",
+                         f'{{{{(index .NetworkSettings.Networks "{net}").IPAddress}}}}',
+                         peer).stdout.strip()
+        assert peer_ip in docker("exec", name, "nslookup", peer).stdout
+        own_ip = docker("inspect", "-f",
+                        f'{{{{(index .NetworkSettings.Networks "{net}").IPAddress}}}}',
+                        name).stdout.strip()
+        hostname = docker("exec", name, "hostname").stdout.strip()
+        assert f"{own_ip}\t{hostname}" in docker("exec", name, "cat", "/etc/hosts").stdout
+        docker("network", "disconnect", net, name)
+        assert own_ip not in docker("exec", name, "cat", "/etc/hosts").stdout
+    finally:
+        docker("rm", "-f", name, peer, check=False)
+        docker("network", "rm", net, check=False)

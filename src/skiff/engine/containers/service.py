@@ -471,9 +471,9 @@ class ContainerService:
                            f"container {other.id} is {other.state.Status}")
         return other
 
-    def _write_etc_files(self, container: Container, host_network: bool,
-                         linked_hosts: list[tuple[str, str]]) -> dict[str, str]:
-        """The container's own /etc/hostname, /etc/hosts and /etc/resolv.conf."""
+    def _name_settings(self, container: Container, host_network: bool,
+                       linked_hosts: list[tuple[str, str]]) -> tuple[list[str], list[str], str]:
+        """(name servers, resolver options, /etc/hosts) for the container's networks now."""
         host = container.host_config
         own = self.sandboxes.own_addresses(container) if self.sandboxes else []
         # on user networks the embedded DNS at 127.0.0.11 answers, as Docker's does
@@ -482,12 +482,40 @@ class ContainerService:
         options = list(host.get("DnsOptions") or [])
         if embedded and not any(o.startswith("ndots:") for o in options):
             options.append("ndots:0")  # Docker's, unless the user set ndots
-        hostname = container.config.get("Hostname") or ""
         gateway = self.sandboxes.host_gateway(container) if self.sandboxes else "127.0.0.1"
-        hosts = etcfiles.hosts_file(hostname, host.get("ExtraHosts") or [], host_network,
-                                    own, gateway, linked_hosts)
-        return etcfiles.write_all(self._dir(container), hostname, host_network, dns,
-                                  host.get("DnsSearch") or [], options, hosts)
+        hosts = etcfiles.hosts_file(container.config.get("Hostname") or "",
+                                    host.get("ExtraHosts") or [], host_network, own, gateway,
+                                    linked_hosts)
+        return dns, options, hosts
+
+    def _write_etc_files(self, container: Container, host_network: bool,
+                         linked_hosts: list[tuple[str, str]]) -> dict[str, str]:
+        """The container's own /etc/hostname, /etc/hosts and /etc/resolv.conf."""
+        dns, options, hosts = self._name_settings(container, host_network, linked_hosts)
+        return etcfiles.write_all(self._dir(container), container.config.get("Hostname") or "",
+                                  host_network, dns, container.host_config.get("DnsSearch") or [],
+                                  options, hosts)
+
+    def refresh_network_files(self, container: Container) -> None:
+        """After a running container joined or left a network: its /etc/hosts and resolv.conf
+        follow (its own addresses; 127.0.0.11 once it is on a user network), as Docker's do.
+
+        The files are bind-mounted into the container, so they are rewritten in place.
+        """
+        mode = container.host_config.get("NetworkMode") or ""
+        if mode == "host" or mode.startswith("container:") or not container.state.Running:
+            return
+        try:
+            _env, linked_hosts = links.for_start(container, self._containers.get)
+        except Conflict:  # a linked container stopped since: its line goes
+            linked_hosts = []
+        dns, options, hosts = self._name_settings(container, False, linked_hosts)
+        resolv = etcfiles.resolv_conf(False, dns, container.host_config.get("DnsSearch") or [],
+                                      options)
+        for path, content in ((container.hosts_path, hosts), (container.resolv_path, resolv)):
+            with contextlib.suppress(OSError), open(path, "r+b") as fh:
+                fh.write(content.encode())
+                fh.truncate()
 
     @staticmethod
     def _share_etc_files(container: Container, owner: Container) -> dict[str, str]:

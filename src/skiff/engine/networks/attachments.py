@@ -51,6 +51,7 @@ class Attachments:
             endpoints[network.name] = config
             container.networking["EndpointsConfig"] = endpoints
             self._containers.save(container)
+            self._containers.refresh_network_files(container)
         self._event("connect", network.id, network.name, container.id)
 
     async def disconnect(self, network_ref: str, container_ref: str, force: bool) -> None:
@@ -78,4 +79,5 @@ class Attachments:
             if mode == network.name:  # as Docker: the container is left with no network
                 container.host_config["NetworkMode"] = "none"
             self._containers.save(container)
+            self._containers.refresh_network_files(container)
         self._event("disconnect", network.id, network.name, container.id)
