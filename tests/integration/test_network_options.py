@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import secrets
 import subprocess
+from typing import Any
+
+import docker as docker_py
+import pytest
 
 from tests.conftest import DockerCLI
 
@@ -98,3 +102,12 @@ def test_icc_and_masquerade_options(docker: DockerCLI, name: str) -> None:
     finally:
         docker("rm", "-f", first, second, check=False)
         docker("network", "rm", net, check=False)
+
+
+def test_mac_address_is_applied_and_checked(docker: DockerCLI, client: Any) -> None:
+    out = docker("run", "--rm", "--mac-address", "02:11:22:33:44:55", "busybox", "ip", "-o",
+                 "link", "show", "eth0").stdout
+    assert "link/ether 02:11:22:33:44:55" in out
+    with pytest.raises(docker_py.errors.APIError) as bad:
+        client.api.create_container("busybox", ["true"], mac_address="02:11:22")
+    assert bad.value.status_code == 400 and "invalid MAC address" in str(bad.value)

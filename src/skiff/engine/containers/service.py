@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import signal as signals
@@ -61,6 +62,7 @@ from skiff.store.db import Database
 from skiff.store.layout import Layout
 
 log = logging.getLogger(__name__)
+_MAC = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
 
 DEFAULT_STOP_TIMEOUT = 10
 
@@ -241,6 +243,11 @@ class ContainerService:
         config_rules.validate_network_mode(host_config, config, self.get, self.is_network)
         warnings = config_rules.validate_host_config(host_config, merged, self._swap)
         linked = links.register(host_config, self.get)
+        for endpoint in [config, *dict((body.get("NetworkingConfig") or {})
+                                       .get("EndpointsConfig") or {}).values()]:
+            mac = (endpoint or {}).get("MacAddress") or ""
+            if mac and not _MAC.fullmatch(mac):
+                raise InvalidParameter(f"invalid MAC address: {mac}")
         runtime = host_config.get("Runtime") or self._defaults.runtime
         if runtime not in self._runtimes:
             raise InvalidParameter(f"unknown or invalid runtime name: {runtime}")

@@ -34,7 +34,8 @@ def bridge_name(network: Network) -> str:
     return network.options.get(BRIDGE_NAME) or f"br-{network.id[:12]}"
 
 
-def _cni_conf(network: Network, address: Addr, primary: bool) -> dict[str, Any]:
+def _cni_conf(network: Network, address: Addr, primary: bool,
+              mac: str | None = None) -> dict[str, Any]:
     assert network.pool is not None
     routes = [] if network.internal or not primary else [{"dst": "0.0.0.0/0"}]
     conf: dict[str, Any] = {
@@ -46,10 +47,10 @@ def _cni_conf(network: Network, address: Addr, primary: bool) -> dict[str, Any]:
     }
     if network.options.get(MTU):
         conf["mtu"] = int(network.options[MTU])
-    # as Docker: the MAC follows from the address, so a reused address never meets a stale
-    # neighbour entry on the host or in other containers
+    # as Docker: unless the user chose one, the MAC follows from the address, so a reused
+    # address never meets a stale neighbour entry on the host or in other containers
     conf["capabilities"] = {"mac": True}
-    conf["runtimeConfig"] = {"mac": mac_for(address)}
+    conf["runtimeConfig"] = {"mac": mac or mac_for(address)}
     return conf
 
 
@@ -246,7 +247,10 @@ class Sandboxes:
                                            "Primary": index == 0,
                                            "Aliases": list(config.get("Aliases") or [])}
         self._networks.save(network)
-        conf = _cni_conf(network, address, index == 0)
+        # the endpoint's MacAddress (API 1.44+), or the container's (older clients)
+        mac = config.get("MacAddress") or \
+            (container.config.get("MacAddress") if index == 0 else None)
+        conf = _cni_conf(network, address, index == 0, mac)
         try:
             await self._firewall(network)
             result = await cni.add(conf, container.id, path, ifname)
