@@ -728,3 +728,23 @@ def test_connect_from_the_default_bridge_brings_names_and_hosts_lines(
     finally:
         docker("rm", "-f", name, peer, check=False)
         docker("network", "rm", net, check=False)
+
+
+def test_network_inspect_follows_a_rename(docker: DockerCLI, name: str) -> None:
+    net, renamed = _name(), f"{name}-renamed"
+    docker("network", "create", "--subnet", _subnet(), net)
+    try:
+        docker("run", "-d", "--name", name, "--network", net, "busybox", "sleep", "300")
+        docker("rename", name, renamed)
+        listed = json.loads(docker("network", "inspect", net, "--format",
+                                   "{{json .Containers}}").stdout)
+        assert [sorted(e) for e in listed.values()] == [
+            ["EndpointID", "IPv4Address", "IPv6Address", "MacAddress", "Name"]]
+        assert [e["Name"] for e in listed.values()] == [renamed]
+        dns_names = docker("inspect", "-f",
+                           f'{{{{json (index .NetworkSettings.Networks "{net}").DNSNames}}}}',
+                           renamed).stdout
+        assert renamed in json.loads(dns_names) and name not in json.loads(dns_names)
+    finally:
+        docker("rm", "-f", renamed, name, check=False)
+        docker("network", "rm", net, check=False)

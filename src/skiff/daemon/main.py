@@ -148,6 +148,7 @@ async def build(config: DaemonConfig) -> Daemon:
     networks = NetworkService(db, events, config.bridge if config.bridge != "none" else None,
                               config.bip)
     containers.is_network = networks.exists
+    networks.name_of = containers.name_of
     dns = DnsServer(networks, containers.name_of, containers.link_aliases)
     sandboxes = Sandboxes(networks, layout, dns, default_bridge=config.bridge != "none")
     containers.sandboxes = sandboxes

@@ -870,6 +870,9 @@ class ContainerService:
                            f"rename) that container to be able to reuse that name.")
         old = container.name
         container.name = new_name
+        for endpoint in (container.networking.get("Settings") or {}).values():
+            endpoint["DNSNames"] = [new_name if n == old else n
+                                    for n in endpoint.get("DNSNames") or []]
         try:
             self._save(container)
         except BaseException:

@@ -83,6 +83,15 @@ class Network:
         }
 
 
+def _endpoint_view(endpoint: dict[str, Any], current_name: str | None) -> dict[str, Any]:
+    """An endpoint as ``network inspect`` lists it: the container's name as it is now."""
+    return {"Name": current_name or endpoint.get("Name", ""),
+            "EndpointID": endpoint.get("EndpointID", ""),
+            "MacAddress": endpoint.get("MacAddress", ""),
+            "IPv4Address": endpoint.get("IPv4Address", ""),
+            "IPv6Address": endpoint.get("IPv6Address", "")}
+
+
 class NetworkService:
     """create, list, inspect, remove and prune networks; the predefined ones always exist."""
 
@@ -98,6 +107,7 @@ class NetworkService:
         self._events = events
         self._networks: dict[str, Network] = {}
         self.on_removed: list[Callable[[Network], Awaitable[None]]] = []
+        self.name_of: Callable[[str], str | None] = lambda _cid: None  # containers' names
         for row in db.networks():
             network = Network.from_row(row)
             self._networks[network.id] = network
@@ -207,7 +217,8 @@ class NetworkService:
 
     def inspect(self, ref: str) -> dict[str, Any]:
         network = self.get(ref)
-        return network.to_api(dict(network.endpoints))
+        return network.to_api({cid: _endpoint_view(endpoint, self.name_of(cid))
+                               for cid, endpoint in network.endpoints.items()})
 
     def list_networks(self, filters: flt.Filters) -> list[dict[str, Any]]:
         result = [n for n in self._networks.values() if self._matches(n, filters)]
