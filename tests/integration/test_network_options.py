@@ -111,3 +111,20 @@ def test_mac_address_is_applied_and_checked(docker: DockerCLI, client: Any) -> N
     with pytest.raises(docker_py.errors.APIError) as bad:
         client.api.create_container("busybox", ["true"], mac_address="02:11:22")
     assert bad.value.status_code == 400 and "invalid MAC address" in str(bad.value)
+
+
+def test_host_and_none_refuse_connect_and_disconnect(docker: DockerCLI, name: str) -> None:
+    net = f"net-{name}"
+    docker("network", "create", net)
+    try:
+        docker("run", "-d", "--name", f"{name}-h", "--network", "host", "busybox", "sleep",
+               "300")
+        docker("run", "-d", "--name", f"{name}-n", "--network", "none", "busybox", "sleep",
+               "300")
+        off_host = docker("network", "disconnect", "host", f"{name}-h", check=False)
+        assert off_host.returncode != 0 and "disconnected from host network" in off_host.stderr
+        to_net = docker("network", "connect", net, f"{name}-n", check=False)
+        assert to_net.returncode != 0 and "private (none) mode" in to_net.stderr
+    finally:
+        docker("rm", "-f", f"{name}-h", f"{name}-n", check=False)
+        docker("network", "rm", net, check=False)

@@ -42,7 +42,10 @@ class Attachments:
                 container.id in network.endpoints:
             raise Forbidden(f"endpoint with name {container.name} already exists in network "
                             f"{network.name}")
-        if mode in ("host", "none") or mode.startswith("container:"):
+        if mode == "none":
+            raise Forbidden("container cannot be connected to multiple networks with one of "
+                            "the networks in private (none) mode")
+        if mode == "host" or mode.startswith("container:"):
             raise Forbidden("container sharing network namespace with another container or "
                             "host cannot be connected to any other network")
         async with container.lock:
@@ -56,6 +59,9 @@ class Attachments:
 
     async def disconnect(self, network_ref: str, container_ref: str, force: bool) -> None:
         network = self._networks.get(network_ref)
+        if network.driver == "host":
+            raise Forbidden("container cannot be disconnected from host network or connected "
+                            "to host network")
         try:
             container = self._containers.get(container_ref)
         except NotFound:
