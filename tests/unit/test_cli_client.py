@@ -8,6 +8,7 @@ import json
 import re
 import socket
 import struct
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -205,7 +206,7 @@ def test_autostart_starts_skiffd_once(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(autostart, "LOCK_FILE", tmp_path / "lock")
     monkeypatch.setattr(autostart, "LOG_FILE", tmp_path / "skiffd.log")
     monkeypatch.setattr(autostart, "find_skiffd", lambda: "/usr/bin/skiffd")
-    monkeypatch.setattr(autostart.subprocess, "Popen", popen)
+    monkeypatch.setattr(subprocess, "Popen", popen)
     err = io.StringIO()
     autostart.ensure_daemon(_FakeClient(failures=4), err)  # type: ignore[arg-type]
     assert started == [["/usr/bin/skiffd"]]
@@ -213,7 +214,7 @@ def test_autostart_starts_skiffd_once(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_no_autostart_for_other_hosts_or_users(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(autostart.subprocess, "Popen", lambda *a, **k: pytest.fail("started"))
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: pytest.fail("started"))
     monkeypatch.setattr(autostart.os, "geteuid", lambda: 0)
     autostart.ensure_daemon(_FakeClient(1, default=False), io.StringIO())  # type: ignore[arg-type]
     monkeypatch.setattr(autostart.os, "geteuid", lambda: 1000)

@@ -179,3 +179,53 @@ def test_unreachable_daemon_is_reported() -> None:
     assert code == 1
     assert err.getvalue() == ("Cannot connect to the Docker daemon at "
                               "unix:///nonexistent.sock. Is the docker daemon running?\n")
+
+
+def _outcome(argv: list[str], parser: argparse.ArgumentParser,
+             capsys: pytest.CaptureFixture[str]) -> object:
+    """What parsing ``argv`` gives: the namespace, the usage error, or the help printed."""
+    try:
+        args = vars(parser.parse_args(argv))
+    except UsageError as exc:
+        return exc.render(), exc.code
+    except SystemExit as exc:
+        return capsys.readouterr().out, exc.code
+    if "parser" in args:
+        args["parser"] = (args["parser"].prog, args["parser"].format_help())
+        args["handler"] = args["handler"].__qualname__
+    return args
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["-v"], ["-D", "--version"], ["ps"], ["ps", "-a", "--format", "{{.ID}}"],
+    ["-H", "unix:///x", "run", "--rm", "-v", "/a:/b", "busybox", "sh", "-c", "echo -h"],
+    ["--debug=true", "ps", "-q"], ["ps", "--debug=false"], ["run", "--help"], ["ps", "-h"],
+    ["--help"], ["-h", "ps"], ["-Dh"], ["--he"], ["--h", "ps", "images"], ["-H"],
+    ["-H", "ps", "images"], ["--context=x", "rmi", "a"], ["bogus"], ["PS"], ["--", "ps"],
+    ["--bogus", "ps"], ["ps", "--bogus"], ["container"], ["container", "ls", "-q"],
+    ["container", "ps"], ["container", "-h"], ["container", "--help", "ls"],
+    ["container", "bogus"], ["container", "--bogus", "ls"], ["image", "rmi", "-f", "x"],
+    ["image", "inspect", "x"], ["network", "ls", "-q"], ["volume", "rm", "v"],
+    ["system", "prune", "-h"], ["system", "df", "--bogus"], ["inspect", "--type", "x", "y"],
+])
+def test_parsers_built_for_one_command_line_parse_it_like_the_whole_tree(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert _outcome(argv, build_parser(argv), capsys) == _outcome(argv, build_parser(), capsys)
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """``parser``'s subcommand parsers, by name and alias."""
+    [action] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(action.choices)
+
+
+def test_only_the_command_run_gets_a_parser() -> None:
+    assert list(_commands(build_parser(["-H", "unix:///x", "ps", "-a"]))) == ["ps"]
+    assert _commands(build_parser(["--version"])) == {}
+    container = _commands(build_parser(["container", "ps", "-a"]))["container"]
+    assert list(_commands(container)) == ["ls", "ps", "list"]
+    everything = _commands(build_parser())
+    assert len(everything) == 37
+    assert list(_commands(build_parser(["--bogus", "ps"]))) == list(everything)
+    container = _commands(build_parser(["container", "--help"]))["container"]
+    assert list(_commands(container)) == list(_commands(everything["container"]))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from skiff.api.stdcopy import STDERR, Demuxer
-from skiff.client.hijack import Hijacked
+
+if TYPE_CHECKING:  # at run time, this would load http.client (see skiff.client)
+    from skiff.client.hijack import Hijacked
 
 DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p, ctrl-q
 

@@ -12,6 +12,10 @@ class StatusError(Exception):
         self.message = message
 
 
+class FormatError(Exception):
+    """The user's template does not parse or does not execute; the message is docker's."""
+
+
 class UsageError(Exception):
     """Bad flags or arguments: docker prints the message, the usage line and a hint."""
 

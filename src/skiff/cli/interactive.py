@@ -8,11 +8,15 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from skiff.cli import terminal
 from skiff.cli.attach import DEFAULT_DETACH_KEYS
 from skiff.cli.errors import StatusError
-from skiff.client import Client, ClientError
+from skiff.client import ClientError
+
+if TYPE_CHECKING:  # at run time, Client would load http.client (see skiff.client)
+    from skiff.client import Client
 
 PROXIED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
 

@@ -5,21 +5,24 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from skiff import __version__
-from skiff.cli.commands.tree import add_all
-from skiff.cli.errors import StatusError, UsageError
-from skiff.cli.format.formatter import FormatError
-from skiff.cli.parser import CommandParser
-from skiff.cli.session import Session
+from skiff.cli.commands.tree import add_commands
+from skiff.cli.errors import FormatError, StatusError, UsageError
+from skiff.cli.parser import CommandParser, command_words
 from skiff.client import APIError, ClientError
 
+if TYPE_CHECKING:  # imported in run, once a command runs
+    from skiff.cli.session import Session
 
-def build_parser() -> CommandParser:
-    """The whole argument parser."""
+
+def _global_parser(add_help: bool = True) -> CommandParser:
+    """skiff's parser with the global flags only."""
     parser = CommandParser(prog="skiff", usage_line="skiff [OPTIONS] COMMAND",
                            usage="skiff [OPTIONS] COMMAND",
-                           description="A self-sufficient runtime for containers")
+                           description="A self-sufficient runtime for containers",
+                           add_help=add_help)
     parser.add_argument("-H", "--host", help="Daemon socket to connect to")
     parser.add_argument("-c", "--context", help="Name of the context to use (ignored)")
     parser.add_argument("--config", help="Location of client config files (ignored)")
@@ -30,18 +33,32 @@ def build_parser() -> CommandParser:
                                                                  " (not supported)")
     parser.add_argument("-v", "--version", action="store_true",
                         help="Print version information and quit")
+    return parser
+
+
+def build_parser(argv: Sequence[str] | None = None) -> CommandParser:
+    """The whole argument parser; given ``argv``, only the parts needed to parse it.
+
+    Building every command's parser takes ~16 ms, plus importing every command module for it,
+    so ``run`` builds only the parser of the command it runs (see ``tree.add_commands``). A
+    command line without a command needs none.
+    """
+    parser = _global_parser()
     sub = parser.add_subparsers(title="Commands", metavar="COMMAND", prog="skiff",
                                 parser_class=CommandParser)
-    add_all(sub)
+    words = None if argv is None else command_words(_global_parser(add_help=False), argv)
+    if words != []:
+        add_commands(sub, words)
     return parser
 
 
 def run(argv: Sequence[str], session: Session | None = None) -> int:
     """Run one command line; return the exit status."""
-    parser = build_parser()
+    argv = list(argv)
+    parser = build_parser(argv)
     err = session.err if session else sys.stderr
     try:
-        args = parser.parse_args(list(argv))
+        args = parser.parse_args(argv)
     except UsageError as exc:
         err.write(exc.render())
         return exc.code
@@ -50,9 +67,13 @@ def run(argv: Sequence[str], session: Session | None = None) -> int:
         return 0
     handler = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help()
+        build_parser().print_help()  # with every command, which ``parser`` lacks
         return 0
-    session = session or Session(args.host)
+    if session is None:
+        # imported here: --version and usage errors need no session (and its pathlib, ~3 ms)
+        from skiff.cli.session import Session
+
+        session = Session(args.host)
     try:
         return int(handler(session, args) or 0)
     except UsageError as exc:

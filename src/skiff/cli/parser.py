@@ -66,6 +66,21 @@ class CommandParser(argparse.ArgumentParser):
         raise UsageError(self.prog, self.usage_line, text)
 
 
+def command_words(probe: CommandParser, args: Sequence[str]) -> list[str] | None:
+    """``args`` from the subcommand's name on, as a parser with ``probe``'s flags and
+    subcommands would hand them to the subcommand ([] when no command is given).
+
+    None when parsing would stop before that: a flag error, or help (``probe`` has no -h, so
+    -h and --help are errors here). ``probe`` must not be used for anything else.
+    """
+    probe.add_argument("command_words", nargs=argparse.REMAINDER)
+    try:
+        words: list[str] = probe.parse_args(list(args)).command_words
+    except UsageError:
+        return None
+    return words
+
+
 def _flag_names(parser: argparse.ArgumentParser, dest_hint: str) -> str:
     for action in parser._actions:
         if "/".join(action.option_strings) == dest_hint:

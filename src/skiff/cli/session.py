@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from functools import cached_property
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from skiff.cli.autostart import ensure_daemon
 from skiff.cli.errors import StatusError
-from skiff.client import Client, Host
-from skiff.client.hosts import resolve
+from skiff.client.hosts import Host, resolve
+
+if TYPE_CHECKING:  # at run time, Client would load http.client (see skiff.client)
+    from skiff.client import Client
 
 
 class Session:
@@ -31,6 +33,10 @@ class Session:
 
     @cached_property
     def client(self) -> Client:
+        # imported here, not at the top: every command module imports this one, and the HTTP
+        # client (~20 ms) is not needed for a command's --help or a usage error
+        from skiff.client import Client
+
         client = Client(self.host, version=os.environ.get("DOCKER_API_VERSION") or None)
         ensure_daemon(client, self.err)
         return client

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skiff.cli.errors import StatusError, UsageError
 from skiff.cli.parser import CommandParser
-from skiff.cli.session import Session
 from skiff.client import APIError
 
-Handler = Callable[[Session, argparse.Namespace], int | None]
+if TYPE_CHECKING:  # main imports this module; the session only once a command runs
+    from skiff.cli.session import Session
+
+Handler = Callable[["Session", argparse.Namespace], int | None]
 Subparsers = Any  # argparse's private _SubParsersAction
 
 

@@ -8,7 +8,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skiff.cli import archive
 from skiff.cli.archive import CopyError, CopyInfo
@@ -18,7 +18,10 @@ from skiff.cli.format.units import human_size
 from skiff.cli.parser import check_args
 from skiff.cli.session import Session
 from skiff.cli.terminal import is_terminal
-from skiff.client import APIError, Client
+from skiff.client import APIError
+
+if TYPE_CHECKING:  # at run time, Client would load http.client (see skiff.client)
+    from skiff.client import Client
 
 CHANGE_KINDS = {0: "C", 1: "A", 2: "D"}
 

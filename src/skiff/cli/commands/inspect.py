@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skiff.cli.commands.common import Subparsers, add_format_flag, command
 from skiff.cli.errors import StatusError
@@ -15,9 +15,12 @@ from skiff.cli.format.jsonindent import indent_list
 from skiff.cli.format.typed import typed
 from skiff.cli.parser import check_args
 from skiff.cli.session import Session
-from skiff.client import APIError, Client
+from skiff.client import APIError
 
-Getter = Callable[[Client, str, bool], bytes]
+if TYPE_CHECKING:  # at run time, Client would load http.client (see skiff.client)
+    from skiff.client import Client
+
+Getter = Callable[["Client", str, bool], bytes]
 
 
 def _container(client: Client, ref: str, size: bool) -> bytes:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from skiff.cli import reference
-from skiff.client import Client
 from skiff.client.streams import raise_stream_errors
+
+if TYPE_CHECKING:  # at run time, Client would load http.client (see skiff.client)
+    from skiff.client import Client
 
 
 def show_progress(messages: Iterable[Any], out: TextIO) -> None:

@@ -16,11 +16,11 @@ from skiff.cli.commands.common import (
     filters_from,
 )
 from skiff.cli.commands.images import print_image_prune
-from skiff.cli.errors import StatusError
+from skiff.cli.errors import FormatError, StatusError
 from skiff.cli.format import containers as container_fmt
 from skiff.cli.format import images as image_fmt
 from skiff.cli.format import system as fmt
-from skiff.cli.format.formatter import LEGACY_ERRORS, FormatError, parse, render
+from skiff.cli.format.formatter import LEGACY_ERRORS, parse, render
 from skiff.cli.format.gotemplate import Struct, Template, TemplateError
 from skiff.cli.format.info import info_line, server_info_lines
 from skiff.cli.format.table import tabwrite

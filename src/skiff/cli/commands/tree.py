@@ -1,26 +1,67 @@
-"""The command tree: top-level verbs, the container/image/system groups and their aliases."""
+"""The command tree: top-level verbs, the container/image/system groups and their aliases.
+
+So that a command starts fast, ``add_commands`` can build only the branch one command line
+needs: given the words from the command's name on, it adds only that command (in a group: the
+group and that one subcommand), importing only its module. It adds them all when there are no
+words (``build_parser()``), or when they do not simply name a command (an unknown one, help
+asked for, a bad flag): help and error messages are then those of the whole tree.
+"""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Mapping, Sequence
+from importlib import import_module
+from typing import TYPE_CHECKING, NamedTuple
 
-from skiff.cli.commands import (
-    attach,
-    execs,
-    files,
-    images,
-    inspect,
-    lifecycle,
-    logs,
-    networks,
-    ps,
-    run,
-    system,
-    volumes,
-)
 from skiff.cli.commands.common import Subparsers, command
-from skiff.cli.parser import CommandParser
-from skiff.cli.session import Session
+from skiff.cli.parser import CommandParser, command_words
+
+if TYPE_CHECKING:  # main imports this module; the session only once a command runs
+    from skiff.cli.session import Session
+
+
+class Command(NamedTuple):
+    """A command whose parser ``skiff.cli.commands.<module>.<adder>`` adds, given the name,
+    the aliases (if any) and the ``kind`` (if set)."""
+
+    module: str
+    adder: str
+    aliases: tuple[str, ...] = ()
+    kind: str | None = None
+
+    def add(self, sub: Subparsers, name: str, words: Sequence[str] | None) -> None:
+        options: dict[str, object] = {"aliases": self.aliases} if self.aliases else {}
+        if self.kind:
+            options["kind"] = self.kind
+        _function(self.module, self.adder)(sub, name, **options)
+
+
+class Group(NamedTuple):
+    """``skiff <group> COMMAND``: its help line and its commands, which are added one by one
+    like the top-level ones, or (``Command``) all at once by that command's adder."""
+
+    help: str
+    commands: Mapping[str, Command] | Command
+    aliases: tuple[str, ...] = ()  # none yet; looked up like a command's
+
+    def add(self, sub: Subparsers, name: str, words: Sequence[str] | None) -> None:
+        parser = command(sub, name, _group_help, "COMMAND", self.help)
+        group = parser.add_subparsers(title="Commands", metavar="COMMAND", prog=parser.prog,
+                                      parser_class=CommandParser)
+        if isinstance(self.commands, Command):
+            _function(self.commands.module, self.commands.adder)(group)
+            return
+        # A group's only flag is -h. Without a command it prints its help, listing them all.
+        sub_words = None if words is None else command_words(CommandParser(add_help=False),
+                                                             words)
+        add_commands(group, sub_words or None, self.commands)
+
+
+def _function(module: str, name: str) -> Callable[..., None]:
+    """``skiff.cli.commands.<module>.<name>``; the module is imported now."""
+    function: Callable[..., None] = getattr(import_module(f"skiff.cli.commands.{module}"), name)
+    return function
 
 
 def _group_help(session: Session, args: argparse.Namespace) -> int:
@@ -28,105 +69,107 @@ def _group_help(session: Session, args: argparse.Namespace) -> int:
     return 0
 
 
-def _group(sub: Subparsers, name: str, help: str) -> Subparsers:
-    parser = command(sub, name, _group_help, "COMMAND", help)
-    return parser.add_subparsers(title="Commands", metavar="COMMAND", prog=parser.prog,
-                                 parser_class=CommandParser)
+CONTAINER = {
+    "attach": Command("attach", "add_attach"),
+    "cp": Command("files", "add_cp"),
+    "create": Command("run", "add_create"),
+    "diff": Command("files", "add_diff"),
+    "exec": Command("execs", "add_exec"),
+    "export": Command("files", "add_export"),
+    "inspect": Command("inspect", "add_inspect", kind="container"),
+    "kill": Command("lifecycle", "add_kill"),
+    "logs": Command("logs", "add_logs"),
+    "ls": Command("ps", "add_ps", aliases=("ps", "list")),
+    "pause": Command("lifecycle", "add_pause"),
+    "port": Command("volumes", "add_port"),
+    "prune": Command("lifecycle", "add_prune"),
+    "rename": Command("lifecycle", "add_rename"),
+    "restart": Command("lifecycle", "add_restart"),
+    "rm": Command("lifecycle", "add_rm", aliases=("remove",)),
+    "run": Command("run", "add_run"),
+    "start": Command("lifecycle", "add_start"),
+    "stop": Command("lifecycle", "add_stop"),
+    "top": Command("ps", "add_top"),
+    "unpause": Command("lifecycle", "add_unpause"),
+    "update": Command("lifecycle", "add_update"),
+    "wait": Command("lifecycle", "add_wait"),
+}
+
+IMAGE = {
+    "history": Command("images", "add_history"),
+    "import": Command("images", "add_import"),
+    "inspect": Command("inspect", "add_inspect", kind="image"),
+    "load": Command("images", "add_load"),
+    "ls": Command("images", "add_images", aliases=("images", "list")),
+    "prune": Command("images", "add_image_prune"),
+    "rm": Command("images", "add_rmi", aliases=("rmi", "remove")),
+    "save": Command("images", "add_save"),
+    "tag": Command("images", "add_tag"),
+}
+
+SYSTEM = {
+    "df": Command("system", "add_df"),
+    "events": Command("system", "add_events"),
+    "info": Command("system", "add_info"),
+    "prune": Command("system", "add_system_prune"),
+    "version": Command("system", "add_version"),
+}
+
+#: Every command, in the order ``skiff --help`` lists them.
+TOP_LEVEL: dict[str, Command | Group] = {
+    "run": Command("run", "add_run"),
+    "ps": Command("ps", "add_ps"),
+    "images": Command("images", "add_images"),
+    "exec": Command("execs", "add_exec"),
+    "info": Command("system", "add_info"),
+    "version": Command("system", "add_version"),
+    "attach": Command("attach", "add_attach"),
+    "cp": Command("files", "add_cp"),
+    "create": Command("run", "add_create"),
+    "diff": Command("files", "add_diff"),
+    "events": Command("system", "add_events"),
+    "export": Command("files", "add_export"),
+    "history": Command("images", "add_history"),
+    "import": Command("images", "add_import"),
+    "inspect": Command("inspect", "add_inspect"),
+    "kill": Command("lifecycle", "add_kill"),
+    "load": Command("images", "add_load"),
+    "logs": Command("logs", "add_logs"),
+    "pause": Command("lifecycle", "add_pause"),
+    "port": Command("volumes", "add_port"),
+    "rename": Command("lifecycle", "add_rename"),
+    "restart": Command("lifecycle", "add_restart"),
+    "rm": Command("lifecycle", "add_rm"),
+    "rmi": Command("images", "add_rmi"),
+    "save": Command("images", "add_save"),
+    "start": Command("lifecycle", "add_start"),
+    "stop": Command("lifecycle", "add_stop"),
+    "tag": Command("images", "add_tag"),
+    "top": Command("ps", "add_top"),
+    "unpause": Command("lifecycle", "add_unpause"),
+    "update": Command("lifecycle", "add_update"),
+    "wait": Command("lifecycle", "add_wait"),
+    "container": Group("Manage containers", CONTAINER),
+    "image": Group("Manage images", IMAGE),
+    "network": Group("Manage networks", Command("networks", "add_network_group")),
+    "system": Group("Manage Docker", SYSTEM),
+    "volume": Group("Manage volumes", Command("volumes", "add_volume_group")),
+}
 
 
-def _container_group(sub: Subparsers) -> None:
-    group = _group(sub, "container", "Manage containers")
-    attach.add_attach(group)
-    files.add_cp(group)
-    run.add_create(group)
-    files.add_diff(group)
-    execs.add_exec(group)
-    files.add_export(group)
-    inspect.add_inspect(group, kind="container")
-    lifecycle.add_kill(group)
-    logs.add_logs(group)
-    ps.add_ps(group, "ls", aliases=("ps", "list"))
-    lifecycle.add_pause(group)
-    volumes.add_port(group)
-    lifecycle.add_prune(group)
-    lifecycle.add_rename(group)
-    lifecycle.add_restart(group)
-    lifecycle.add_rm(group, aliases=("remove",))
-    run.add_run(group)
-    lifecycle.add_start(group)
-    lifecycle.add_stop(group)
-    ps.add_top(group)
-    lifecycle.add_unpause(group)
-    lifecycle.add_update(group)
-    lifecycle.add_wait(group)
+def add_commands(sub: Subparsers, words: Sequence[str] | None = None,
+                 commands: Mapping[str, Command | Group] = TOP_LEVEL) -> None:
+    """Add ``commands`` to ``sub``: only the one ``words`` (the command line from the
+    command's name on) names, if it names one, else all of them."""
+    chosen = _find(commands, words[0]) if words else None
+    if words and chosen:
+        commands[chosen].add(sub, chosen, words[1:])
+        return
+    for name, entry in commands.items():
+        entry.add(sub, name, None)
 
 
-def _image_group(sub: Subparsers) -> None:
-    group = _group(sub, "image", "Manage images")
-    images.add_history(group)
-    images.add_import(group)
-    inspect.add_inspect(group, kind="image")
-    images.add_load(group)
-    images.add_images(group, "ls", aliases=("images", "list"))
-    images.add_image_prune(group)
-    images.add_rmi(group, "rm", aliases=("rmi", "remove"))
-    images.add_save(group)
-    images.add_tag(group)
-
-
-def _system_group(sub: Subparsers) -> None:
-    group = _group(sub, "system", "Manage Docker")
-    system.add_df(group)
-    system.add_events(group)
-    system.add_info(group)
-    system.add_system_prune(group)
-    system.add_version(group)
-
-
-def _network_group(sub: Subparsers) -> None:
-    networks.add_network_group(_group(sub, "network", "Manage networks"))
-
-
-def _volume_group(sub: Subparsers) -> None:
-    volumes.add_volume_group(_group(sub, "volume", "Manage volumes"))
-
-
-def add_all(sub: Subparsers) -> None:
-    """Every command, in the order ``skiff --help`` lists them."""
-    run.add_run(sub)
-    ps.add_ps(sub)
-    images.add_images(sub)
-    execs.add_exec(sub)
-    system.add_info(sub)
-    system.add_version(sub)
-    attach.add_attach(sub)
-    files.add_cp(sub)
-    run.add_create(sub)
-    files.add_diff(sub)
-    system.add_events(sub)
-    files.add_export(sub)
-    images.add_history(sub)
-    images.add_import(sub)
-    inspect.add_inspect(sub)
-    lifecycle.add_kill(sub)
-    images.add_load(sub)
-    logs.add_logs(sub)
-    lifecycle.add_pause(sub)
-    volumes.add_port(sub)
-    lifecycle.add_rename(sub)
-    lifecycle.add_restart(sub)
-    lifecycle.add_rm(sub)
-    images.add_rmi(sub)
-    images.add_save(sub)
-    lifecycle.add_start(sub)
-    lifecycle.add_stop(sub)
-    images.add_tag(sub)
-    ps.add_top(sub)
-    lifecycle.add_unpause(sub)
-    lifecycle.add_update(sub)
-    lifecycle.add_wait(sub)
-    _container_group(sub)
-    _image_group(sub)
-    _network_group(sub)
-    _system_group(sub)
-    _volume_group(sub)
+def _find(commands: Mapping[str, Command | Group], word: str) -> str | None:
+    """The command ``word`` is the name or an alias of."""
+    return next((name for name, entry in commands.items()
+                 if word == name or word in entry.aliases), None)

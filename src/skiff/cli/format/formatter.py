@@ -4,33 +4,36 @@ template printed once per item."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from skiff.cli.errors import FormatError
 from skiff.cli.format.gotemplate import (
     Context,
     Template,
     TemplateExecError,
     TemplateParseError,
 )
-from skiff.cli.format.gotemplate.funcs import Func
 from skiff.cli.format.table import tabwrite
+
+if TYPE_CHECKING:  # the functions come with the template engine: see Template.__init__
+    from skiff.cli.format.gotemplate.funcs import Func
 
 TABLE = "table"
 JSON = "json"
 JSON_TEMPLATE = "{{json .}}"
 
 
-class FormatError(Exception):
-    """The user's template does not parse or does not execute; the message is docker's."""
-
-
 def _first(*args: Any) -> Any:
     return args[0] if args else ""
 
 
-# In the header row docker's string functions return their argument unchanged.
-HEADER_FUNCS = {name: Func(_first, 1, None) for name in
-                ("json", "split", "join", "title", "lower", "upper", "pad", "truncate")}
+def header_funcs() -> dict[str, Func]:
+    """In the header row docker's string functions return their argument unchanged."""
+    # imported here: the template functions come with the template engine (see Template)
+    from skiff.cli.format.gotemplate.funcs import Func
+
+    return {name: Func(_first, 1, None) for name in
+            ("json", "split", "join", "title", "lower", "upper", "pad", "truncate")}
 
 
 class HeaderContext(Context):
@@ -91,7 +94,7 @@ def render(spec: str, items: Sequence[Context], default: str,
         raise FormatError(f"{errors[1]}{exc}") from None
     if not table:
         return "".join(rows)
-    header_template = Template(text, funcs=HEADER_FUNCS)
+    header_template = Template(text, funcs=header_funcs())
     try:
         header = header_template.execute(HeaderContext(headers))
     except TemplateExecError:
