@@ -90,7 +90,9 @@ def container(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "Id": "cacc91c8369030cc6b95b942b1aeb5ffc22c1569ca40717ed555a274436349f2",
         "Names": ["/ex"], "Image": "busybox", "Command": "sh -c 'echo hi; exit 3'",
-        "Created": int(time.time()), "Status": "Exited (3) 2 seconds ago", "State": "exited",
+        # a second ahead of now: "Less than a second ago" however long the test takes to render
+        "Created": int(time.time()) + 1, "Status": "Exited (3) 2 seconds ago",
+        "State": "exited",
         "Ports": [], "Labels": {"b": "2", "a": "1"}, "Mounts": [], "SizeRw": 0,
         "SizeRootFs": 1982580}
     base.update(overrides)

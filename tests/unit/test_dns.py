@@ -1,10 +1,12 @@
-"""The embedded DNS's reply sizing: UDP askers get what fits, or a truncated reply."""
+"""The embedded DNS: reply sizing (UDP askers get what fits, or a truncated reply), names."""
 
 from __future__ import annotations
 
 import dnslib
+import pytest
 
-from skiff.engine.networks.dns import _fit
+from skiff.engine.networks.dns import DnsServer, _fit
+from skiff.engine.networks.service import Network
 
 
 def _reply(query: dnslib.DNSRecord, count: int) -> dnslib.DNSRecord:
@@ -36,3 +38,42 @@ def test_edns_and_tcp_askers_take_long_replies() -> None:
     plain = dnslib.DNSRecord.question("web")
     parsed = dnslib.DNSRecord.parse(_fit(_reply(plain, 60), plain, tcp=True))
     assert len(parsed.rr) == 60
+
+
+class _Networks:
+    """The part of NetworkService the resolver reads: networks with their endpoints."""
+
+    def __init__(self, *networks: Network) -> None:
+        self._networks = networks
+
+    def attached(self, container_id: str) -> list[Network]:
+        return [n for n in self._networks if container_id in n.endpoints]
+
+
+ASKER, WEB = "a" * 64, "b" * 64
+
+
+def _server() -> DnsServer:
+    front = Network("1" * 64, "front", "bridge", 0, endpoints={
+        ASKER: {"IPv4Address": "10.1.0.2/24"},
+        WEB: {"IPv4Address": "10.1.0.3/24", "Aliases": ["www"]}})
+    back = Network("2" * 64, "back.end", "bridge", 0, endpoints={
+        ASKER: {"IPv4Address": "10.2.0.2/24"},
+        WEB: {"IPv4Address": "10.2.0.3/24"}})
+    names = {ASKER: "asker", WEB: "web"}
+    return DnsServer(_Networks(front, back), names.get,  # type: ignore[arg-type]
+                     lambda _cid: {"db": "web"})
+
+
+def test_names_resolve_on_every_shared_network() -> None:
+    assert sorted(_server().lookup(ASKER, "web.")) == ["10.1.0.3", "10.2.0.3"]
+
+
+@pytest.mark.parametrize(("name", "addresses"), [
+    ("web.front", ["10.1.0.3"]), ("WEB.back.end.", ["10.2.0.3"]), ("www.front", ["10.1.0.3"]),
+    (f"{WEB[:12]}.back.end", ["10.2.0.3"]), ("db.front", ["10.1.0.3"]),
+    ("www.back.end", []), ("web.nowhere", []), ("web.end", []),
+])
+def test_container_dot_network_resolves_on_that_network(name: str,
+                                                        addresses: list[str]) -> None:
+    assert _server().lookup(ASKER, name) == addresses

@@ -8,7 +8,7 @@ import pytest
 
 from skiff.drivers.network import routes
 from skiff.engine.networks import ipam
-from skiff.errdefs import Conflict, InvalidParameter
+from skiff.errdefs import Conflict, InvalidParameter, System
 
 
 def test_default_pools_start_after_the_default_bridge() -> None:
@@ -85,3 +85,33 @@ def test_host_routes_are_read_from_the_kernel_table(tmp_path: Path) -> None:
         "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
         "br0\t000012AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n")
     assert routes.host_networks(table) == [("br0", ipam.Net("172.18.0.0/16"))]
+
+
+@pytest.mark.parametrize(("subnet", "gateway", "message"), [
+    ("10.1.0.0/24", "10.1.0.0", "failed to allocate gateway (10.1.0.0): Address already in use"),
+    ("10.1.0.0/24", "10.1.0.255",
+     "failed to allocate gateway (10.1.0.255): Address already in use"),
+    ("10.1.0.0/31", None, "failed to allocate gateway (): No available addresses on this pool"),
+    ("10.1.0.7/32", None, "failed to allocate gateway (): No available addresses on this pool"),
+    ("10.1.0.0/31", "10.1.0.1", "failed to allocate gateway (10.1.0.1): Address already in use"),
+])
+def test_gateways_docker_cannot_allocate_are_refused(subnet: str, gateway: str | None,
+                                                     message: str) -> None:
+    with pytest.raises(System) as raised:
+        ipam.Pool.build(subnet, gateway, None, [])
+    assert raised.value.message == message
+
+
+def test_the_smallest_usable_subnet_is_a_30() -> None:
+    pool = ipam.Pool.build("10.1.0.0/30", None, None, [])
+    assert str(pool.gateway) == "10.1.0.1" and str(pool.allocate()) == "10.1.0.2"
+
+
+def test_pools_know_whether_the_user_chose_the_subnet() -> None:
+    assert ipam.Pool.build("10.1.0.0/24", None, None, []).user_subnet
+    automatic = ipam.Pool.build(None, None, None, [])
+    assert not automatic.user_subnet
+    assert not ipam.Pool.from_row(automatic.to_row()).user_subnet
+    legacy = automatic.to_row()
+    del legacy["UserSubnet"]  # a row written before the flag keeps static addresses allowed
+    assert ipam.Pool.from_row(legacy).user_subnet

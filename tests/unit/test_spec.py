@@ -290,3 +290,135 @@ def test_parse_bind_named_volume() -> None:
     mount = spec.parse_bind("data:/var/lib/data:ro,nocopy")
     assert mount == {"destination": "/var/lib/data", "type": "volume", "source": "data",
                      "readonly": True, "nocopy": True}
+
+
+# Docker's -v checks: modes, the root, options of the other mount type
+
+@pytest.mark.parametrize(
+    ("bind", "message"),
+    [
+        ("data:/x:badmode", "invalid mode: badmode"),
+        ("data:/x:ro,badmode", "invalid mode: ro,badmode"),
+        ("data:/x:ro,rw", "invalid mode: ro,rw"),
+        ("data:/x:z,Z", "invalid mode: z,Z"),
+        ("/src:/x:ro,", "invalid mode: ro,"),
+        ("/src:/x:rshared,rslave", "invalid mode: rshared,rslave"),
+        ("data:/", "invalid volume specification: 'data:/': invalid mount config for type "
+                   "\"volume\": invalid specification: destination can't be '/'"),
+        ("/src:/", "invalid volume specification: '/src:/': invalid mount config for type "
+                   "\"bind\": invalid specification: destination can't be '/'"),
+        ("/src://", "invalid volume specification: '/src://': invalid mount config for type "
+                    "\"bind\": invalid specification: destination can't be '/'"),
+        ("/src:/x/..", "invalid volume specification: '/src:/x/..': invalid mount config for "
+                       "type \"bind\": invalid specification: destination can't be '/'"),
+        ("data:/x:rshared", "invalid volume specification: 'data:/x:rshared': invalid mount "
+                            "config for type \"volume\": field BindOptions must not be "
+                            "specified"),
+        ("/src:/x:nocopy", "invalid volume specification: '/src:/x:nocopy': invalid mount "
+                           "config for type \"bind\": field VolumeOptions must not be "
+                           "specified"),
+        ("data:x", "invalid volume specification: 'data:x': invalid mount config for type "
+                   "\"volume\": invalid mount path: 'x' mount path must be absolute"),
+        ("/x:ro", "invalid volume specification: '/x:ro'"),
+    ],
+)
+def test_parse_bind_is_checked_as_docker_checks_it(bind: str, message: str) -> None:
+    with pytest.raises(InvalidParameter, match=f"^{re.escape(message)}$"):
+        spec.parse_bind(bind)
+
+
+@pytest.mark.parametrize("mode", ["nocopy,ro", "delegated", "z,rw", "rw,cached,nocopy"])
+def test_parse_bind_volume_modes_docker_accepts(mode: str) -> None:
+    assert spec.parse_bind(f"data:/x:{mode}")["type"] == "volume"
+
+
+def test_user_mounts_refuses_bad_modes_and_the_root() -> None:
+    with pytest.raises(InvalidParameter, match="invalid mode: badmode"):
+        spec.user_mounts({"Binds": ["data:/x:badmode"]})
+    with pytest.raises(InvalidParameter, match="destination can't be '/'"):
+        spec.user_mounts({"Binds": ["data:/"]})
+
+
+@pytest.mark.parametrize("mtype", ["bind", "tmpfs", "volume"])
+def test_parse_mount_refuses_the_root(mtype: str) -> None:
+    item = {"Type": mtype, "Target": "/", "Source": "/tmp" if mtype == "bind" else ""}
+    with pytest.raises(InvalidParameter, match=re.escape(
+            f"invalid mount config for type \"{mtype}\": invalid specification: "
+            f"destination can't be '/'")):
+        spec.parse_mount(item)
+
+
+# the OCI spec: mount order, the UTS namespace, the domain name
+
+def _build(host_config: dict[str, Any], config: dict[str, Any] | None = None,
+           host_network: bool = False, extra_mounts: list[dict[str, Any]] | None = None,
+           etc_files: dict[str, str] | None = None) -> dict[str, Any]:
+    from skiff.engine.containers.model import Container
+    from skiff.engine.containers.users import ExecUser
+
+    container = Container(id="c" * 64, name="box", created_ns=0, image_id="sha256:x",
+                          image_ref="busybox",
+                          config={"Cmd": ["sh"], "Hostname": "hh", **(config or {})},
+                          host_config=host_config)
+    inputs = spec.SpecInputs(
+        rootfs=Path("/rootfs"), user=ExecUser(0, 0, (), "/root"), hostname="hh",
+        etc_files=etc_files if etc_files is not None else {
+            "/etc/hostname": "/c/hostname", "/etc/hosts": "/c/hosts",
+            "/etc/resolv.conf": "/c/resolv.conf"},
+        cgroups_path="/skiff/c", init_binary="/usr/bin/docker-init",
+        host_network=host_network, extra_mounts=extra_mounts or [])
+    return spec.build(container, inputs)
+
+
+def _namespaces(oci: dict[str, Any]) -> list[str]:
+    return [n["type"] for n in oci["linux"]["namespaces"]]
+
+
+def test_host_network_keeps_a_uts_namespace_of_its_own() -> None:
+    oci = _build({"NetworkMode": "host"}, host_network=True)
+    assert "uts" in _namespaces(oci) and "network" not in _namespaces(oci)
+    assert oci["hostname"] == "hh"
+
+
+def test_uts_host_shares_the_hosts_name() -> None:
+    oci = _build({"UTSMode": "host"}, config={"Domainname": "example.org"})
+    assert "uts" not in _namespaces(oci)
+    assert "hostname" not in oci and "domainname" not in oci
+
+
+def test_domainname_is_set() -> None:
+    assert _build({}, config={"Domainname": "example.org"})["domainname"] == "example.org"
+    assert "domainname" not in _build({})
+
+
+def _destinations(oci: dict[str, Any]) -> list[str]:
+    return [m["destination"] for m in oci["mounts"]]
+
+
+def test_engine_files_are_mounted_after_a_mount_of_etc() -> None:
+    volume = {"destination": "/etc", "type": "bind", "source": "/v/etc",
+              "options": ["rbind", "rw", "rprivate"]}
+    sbin = {"destination": "/sbin", "type": "bind", "source": "/v/sbin",
+            "options": ["rbind", "rw", "rprivate"]}
+    dests = _destinations(_build({"Init": True}, extra_mounts=[volume, sbin]))
+    for engine_file in ("/etc/hostname", "/etc/hosts", "/etc/resolv.conf"):
+        assert dests.index("/etc") < dests.index(engine_file)
+    assert dests.index("/sbin") < dests.index(spec.INIT_PATH)
+    assert dests[:7] == ["/proc", "/dev", "/dev/pts", "/sys", "/sys/fs/cgroup", "/dev/mqueue",
+                         "/dev/shm"]
+
+
+def test_parents_are_mounted_before_their_children() -> None:
+    child = {"destination": "/data/sub", "type": "bind", "source": "/a",
+             "options": ["rbind", "rprivate"]}
+    parent = {"destination": "/data", "type": "bind", "source": "/b",
+              "options": ["rbind", "rprivate"]}
+    dests = _destinations(_build({}, extra_mounts=[child, parent]))
+    assert dests.index("/data") < dests.index("/data/sub")
+
+
+def test_a_user_mount_on_an_engine_file_replaces_it() -> None:
+    hosts = {"destination": "/etc/hosts", "type": "bind", "source": "/mine",
+             "options": ["rbind", "rprivate"]}
+    oci = _build({}, extra_mounts=[hosts])
+    assert [m["source"] for m in oci["mounts"] if m["destination"] == "/etc/hosts"] == ["/mine"]

@@ -149,6 +149,8 @@ async def build(config: DaemonConfig) -> Daemon:
                               config.bip)
     containers.is_network = networks.exists
     networks.name_of = containers.name_of
+    containers.network_pool = lambda ref: networks.get(ref).pool if networks.exists(ref) \
+        else None
     dns = DnsServer(networks, containers.name_of, containers.link_aliases)
     sandboxes = Sandboxes(networks, layout, dns, default_bridge=config.bridge != "none")
     containers.sandboxes = sandboxes
@@ -161,8 +163,10 @@ async def build(config: DaemonConfig) -> Daemon:
     exits.start()
     await containers.restore()
     queries = ContainerQueries(containers, images, snapshots, layout)
+    queries.network_id = lambda ref: networks.get(ref).id if networks.exists(ref) else ""
     system = SystemService(layout, queries, images, runtime_paths, config.default_runtime,
                            daemon_id(layout), config.live_restore)
+    system.volumes = volumes
     app = server_app.create_app()
     routes = server_app.Routes(app)
     system_router.setup(routes, system, events)

@@ -13,6 +13,7 @@ from skiff.api.timefmt import iso_now
 from skiff.drivers import cgroups
 from skiff.engine.containers.queries import ContainerQueries
 from skiff.engine.images.service import ImageService, arch
+from skiff.engine.volumes.service import VolumeService
 from skiff.store.layout import Layout
 
 
@@ -48,6 +49,7 @@ class SystemService:
         self._default_runtime = default_runtime
         self._id = daemon_id
         self._live_restore = live_restore
+        self.volumes: VolumeService | None = None
 
     def version(self) -> dict[str, Any]:
         uname = os.uname()
@@ -121,4 +123,7 @@ class SystemService:
         containers = self._containers.list_containers(True, 0, True, {})
         layers_size = sum(layer.size for layer in self._images.store.layers.values())
         return {"LayersSize": layers_size, "Images": images, "Containers": containers,
-                "Volumes": [], "BuildCache": []}
+                "Volumes": self._volume_usage(), "BuildCache": []}
+
+    def _volume_usage(self) -> list[dict[str, Any]]:
+        return self.volumes.disk_usage() if self.volumes is not None else []

@@ -16,6 +16,9 @@ from skiff.store.layout import Layout
 CHANGE_MODIFIED, CHANGE_ADDED, CHANGE_DELETED = 0, 1, 2
 INIT_DIRS = ("etc", "proc", "sys", "dev")
 INIT_FILES = ("etc/hosts", "etc/hostname", "etc/resolv.conf")
+# what Docker's init layer adds besides: (path, mode) of empty files, symlinks -> target
+INIT_MARKERS = ((".dockerenv", 0o755),)
+INIT_SYMLINKS = (("etc/mtab", "/proc/mounts"),)
 
 
 class OverlaySnapshotter:
@@ -71,11 +74,7 @@ class OverlaySnapshotter:
         """
         for path in self._dirs(container_id):
             path.mkdir(parents=True, exist_ok=True)
-        init = self._init_dir(container_id)
-        for directory in INIT_DIRS:
-            (init / directory).mkdir(parents=True, exist_ok=True)
-        for name in INIT_FILES:
-            (init / name).touch()
+        fill_init_layer(self._init_dir(container_id))
 
     def mount(self, container_id: str, chain_ids: list[str]) -> Path:
         upper, work, merged = self._dirs(container_id)
@@ -84,6 +83,7 @@ class OverlaySnapshotter:
         lowers = [str(self.layer_path(c)) for c in reversed(chain_ids)] or [str(self._empty)]
         init = self._init_dir(container_id)
         if init.is_dir():
+            fill_init_layer(init)  # a container made before an entry was added gets it too
             lowers.insert(0, str(init))
         options = f"lowerdir={':'.join(lowers)},upperdir={upper},workdir={work}"
         mounts.mount("overlay", str(merged), "overlay", options)
@@ -122,6 +122,29 @@ class OverlaySnapshotter:
     def rw_size(self, container_id: str) -> int:
         upper, _, _ = self._dirs(container_id)
         return dir_size(upper)
+
+
+def fill_init_layer(init: Path) -> None:
+    """The engine's entries of a container's init layer (idempotent; it is not mounted).
+
+    Mount points of the files skiff mounts (/etc/hosts...), and as in Docker containers
+    /.dockerenv and /etc/mtab -> /proc/mounts. Lower than the writable layer, so none of them
+    is a change of the container's (``docker diff``) or part of what ``commit`` takes.
+    """
+    for directory in INIT_DIRS:
+        (init / directory).mkdir(parents=True, exist_ok=True)
+    for name in INIT_FILES:
+        (init / name).touch()
+    for name, mode in INIT_MARKERS:
+        marker = init / name
+        if not marker.exists():
+            marker.touch()
+            os.chmod(marker, mode)
+    for name, target in INIT_SYMLINKS:
+        link = init / name
+        if not link.is_symlink():
+            link.unlink(missing_ok=True)
+            link.symlink_to(target)
 
 
 def dir_size(path: Path) -> int:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from typing import Any
 
 from skiff.engine.containers import caps, spec
+from skiff.engine.containers.model import Container
+from skiff.engine.networks.ipam import Pool
 from skiff.errdefs import InvalidParameter, NotFound
 
 
@@ -64,11 +67,27 @@ _CONTAINER_MODE_CONFLICTS = (
 )
 
 
+_PREDEFINED_MODES = ("default", "bridge", "host", "none")
+
+
+def _user_defined(network: str) -> bool:
+    """Docker's ``NetworkMode.IsUserDefined``: by the name the client gave."""
+    return network not in _PREDEFINED_MODES and not network.startswith("container:")
+
+
 def validate_network_mode(host_config: dict[str, Any], request: dict[str, Any],
-                          get: Callable[[str], object],
-                          is_network: Callable[[str], bool]) -> None:
+                          get: Callable[[str], Container],
+                          is_network: Callable[[str], bool],
+                          endpoints: dict[str, Any] | None = None,
+                          network_pool: Callable[[str], Pool | None] | None = None) -> None:
     """The network mode names something that exists; ``container:`` mode asks for nothing of
     its own. ``request`` is the config as the client sent it (before the image's).
+
+    ``container:<name>`` is stored as ``container:<full id>``, as Docker stores it.
+    ``endpoints`` (the request's ``NetworkingConfig.EndpointsConfig``) are checked as Docker
+    checks them at create: static addresses and aliases only on user-defined networks, and a
+    static address only inside a subnet the user configured (``network_pool`` gives the
+    network a name stands for, None if there is no such network: that is left to start).
 
     A missing network or container is a bad parameter (400), not a 404: clients take a 404
     from create for a missing image and would try to pull it.
@@ -80,11 +99,78 @@ def validate_network_mode(host_config: dict[str, Any], request: dict[str, Any],
                 raise InvalidParameter(message)
         ref = mode.split(":", 1)[1]
         try:
-            get(ref)
+            owner = get(ref)
         except NotFound as exc:
             raise InvalidParameter(exc.message) from None
-    elif mode not in ("default", "bridge", "none", "host") and not is_network(mode):
+        host_config["NetworkMode"] = f"container:{owner.id}"
+    elif mode not in _PREDEFINED_MODES and not is_network(mode):
         raise InvalidParameter(f"network {mode} not found")
+    validate_endpoints(endpoints or {}, network_pool or (lambda _ref: None))
+
+
+def validate_endpoints(endpoints: dict[str, Any],
+                       network_pool: Callable[[str], Pool | None]) -> None:
+    """Docker's ``validateNetworkingConfig``: every endpoint's problems, in its words."""
+    problems = []
+    for network, endpoint in endpoints.items():
+        if endpoint is None:
+            problems.append(f"invalid config for network {network}: EndpointsConfig is nil")
+            continue
+        errors = endpoint_errors(network, endpoint, network_pool(network))
+        if errors:
+            problems.append(f"invalid config for network {network}: invalid endpoint "
+                            f"settings:\n" + "\n".join(errors))
+    if problems:
+        raise InvalidParameter("\n".join(problems))
+
+
+def endpoint_errors(network: str, endpoint: dict[str, Any], pool: Pool | None) -> list[str]:
+    """What is wrong with one network's endpoint settings (Docker's validateEndpointSettings).
+
+    ``pool`` is the network's IPAM when the network exists.
+    """
+    ipam = endpoint.get("IPAMConfig") or {}
+    ipv4 = str(ipam.get("IPv4Address") or "")
+    ipv6 = str(ipam.get("IPv6Address") or "")
+    errors = []
+    if not _user_defined(network):
+        if ipv4 or ipv6:
+            errors.append("user specified IP address is supported on user defined networks "
+                          "only")
+        if endpoint.get("Aliases"):
+            errors.append("network-scoped alias is supported only for containers in user "
+                          "defined networks")
+    address: ipaddress.IPv4Address | None = None
+    if ipv4:
+        try:
+            address = ipaddress.IPv4Address(ipv4)
+        except ValueError:
+            errors.append(f"invalid IPv4 address: {ipv4}")
+        else:
+            if address.is_unspecified:
+                errors.append(f"invalid IPv4 address: {ipv4}")
+                address = None
+    address6: ipaddress.IPv6Address | None = None
+    if ipv6:
+        try:
+            address6 = ipaddress.IPv6Address(ipv6)
+        except ValueError:
+            errors.append(f"invalid IPv6 address: {ipv6}")
+        else:
+            if address6.is_unspecified:
+                errors.append(f"invalid IPv6 address: {ipv6}")
+                address6 = None
+    unconfigured = ("user specified IP address is supported only when connecting to "
+                    "networks with user configured subnets")
+    # the default bridge's subnet is the daemon's configuration (--bip), never "unconfigured"
+    if pool is not None and address is not None and _user_defined(network):
+        if not pool.user_subnet:
+            errors.append(unconfigured)
+        elif address not in pool.subnet:
+            errors.append(f"no configured subnet or ip-range contain the IP address {ipv4}")
+    if pool is not None and address6 is not None:
+        errors.append(unconfigured)  # skiff's networks have no IPv6 subnet
+    return errors
 
 
 def validate_host_config(host_config: dict[str, Any], config: dict[str, Any],

@@ -36,19 +36,37 @@ def resolv_conf(host_network: bool, dns: list[str], search: list[str], options: 
     return "\n".join(line for line in lines if line.strip()) + "\n"
 
 
+_DEFAULT_HOSTS = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                  "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+                  "ff02::2\tip6-allrouters\n")
+
+
+def own_names(hostname: str, domainname: str = "") -> str:
+    """The names of the container's own addresses: the FQDN, then the bare name if it differs.
+
+    As Docker's: ``--hostname h --domainname example.org`` and ``--hostname h.example.org``
+    both give ``h.example.org h``.
+    """
+    names = f"{hostname}.{domainname}" if domainname else hostname
+    short, dot, _ = names.partition(".")
+    return f"{names} {short}" if dot and short else names
+
+
 def hosts_file(hostname: str, extra_hosts: list[str], host_network: bool,
                own: list[str] | None = None, host_gateway: str = "127.0.0.1",
-               linked: list[tuple[str, str]] | None = None) -> str:
-    """Docker's /etc/hosts: the defaults, linked containers, --add-host, then the own names."""
-    if host_network:
+               linked: list[tuple[str, str]] | None = None, domainname: str = "",
+               host_file: Path = Path("/etc/hosts")) -> str:
+    """Docker's /etc/hosts: the defaults, linked containers, --add-host, then the own names.
+
+    On the host's network it is a copy of the host's file, unless --add-host asks for more:
+    then the defaults and those entries, as Docker writes it.
+    """
+    if host_network and not extra_hosts:
         try:
-            base = Path("/etc/hosts").read_text()
+            return host_file.read_text()
         except FileNotFoundError:
-            base = "127.0.0.1\tlocalhost\n"
-    else:
-        base = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-                "ff02::2\tip6-allrouters\n")
+            return "127.0.0.1\tlocalhost\n"
+    base = _DEFAULT_HOSTS
     for address, names in linked or []:
         base += f"{address}\t{names}\n"
     for entry in extra_hosts:
@@ -59,7 +77,7 @@ def hosts_file(hostname: str, extra_hosts: list[str], host_network: bool,
             address = host_gateway
         base += f"{address}\t{name}\n"
     for address in own or []:
-        base += f"{address}\t{hostname}\n"
+        base += f"{address}\t{own_names(hostname, domainname)}\n"
     return base
 
 

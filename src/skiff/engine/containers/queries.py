@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ class ContainerQueries:
         self._images = images
         self._snapshots = snapshots
         self._layout = layout
+        self.network_id: Callable[[str], str] = lambda _name: ""  # a network's ID by name
 
     def _size(self, container: Container) -> tuple[int, int]:
         rw = self._snapshots.rw_size(container.id)
@@ -49,8 +50,8 @@ class ContainerQueries:
         if limit > 0:
             items = items[:limit]
         link_names = links.names_of_children(self._service.all())
-        return [views.summary(c, self._size(c) if size else None, link_names.get(c.id))
-                for c in items]
+        return [views.summary(c, self._size(c) if size else None, link_names.get(c.id),
+                              self.network_id) for c in items]
 
     def _image_id_of(self, ref: str) -> str | None:
         image = self._images.store.lookup(ref)
@@ -66,7 +67,7 @@ class ContainerQueries:
                  "UpperDir": str(directory / "upper"), "WorkDir": str(directory / "work")}
         return views.inspect(container, graph, self._size(container) if size else None,
                              container.log_path, [],
-                             links.rendered(container, self._service.by_id))
+                             links.rendered(container, self._service.by_id), self.network_id)
 
     async def top(self, ref: str, ps_args: str) -> dict[str, Any]:
         container = self._service.get(ref)

@@ -36,6 +36,7 @@ from skiff.engine.containers import (
     spec,
     start_errors,
     users,
+    volumes_from,
 )
 from skiff.engine.containers.attach import MonitorStream
 from skiff.engine.containers.model import (
@@ -49,6 +50,7 @@ from skiff.engine.containers.model import (
 )
 from skiff.engine.events import EventService
 from skiff.engine.images.service import ImageService
+from skiff.engine.networks.ipam import Pool
 from skiff.engine.volumes.service import VolumeService
 from skiff.errdefs import (
     Conflict,
@@ -128,6 +130,8 @@ class ContainerService:
         self._closing = False
         self.observers: list[LifecycleObserver] = []
         self.is_network: Callable[[str], bool] = lambda _name: False
+        # the address pool of the network a name stands for (None: no such network)
+        self.network_pool: Callable[[str], Pool | None] = lambda _name: None
         self.sandboxes: SandboxProvider | None = None
         self.volumes: VolumeService | None = None
         self._backoff: dict[str, restart.Backoff] = {}
@@ -240,7 +244,10 @@ class ContainerService:
         merged = config_rules.merge_image_config(config, image.container_config)
         if not (merged.get("Entrypoint") or merged.get("Cmd")):
             raise InvalidParameter("no command specified")
-        config_rules.validate_network_mode(host_config, config, self.get, self.is_network)
+        config_rules.validate_network_mode(
+            host_config, config, self.get, self.is_network,
+            endpoints=(body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {},
+            network_pool=self.network_pool)
         warnings = config_rules.validate_host_config(host_config, merged, self._swap)
         linked = links.register(host_config, self.get)
         for endpoint in [config, *dict((body.get("NetworkingConfig") or {})
@@ -292,36 +299,72 @@ class ContainerService:
         return container.id, warnings
 
     def _claim_volumes(self, container: Container) -> list[dict[str, Any]]:
-        """The container's volumes: its own mounts, --volumes-from, then the image's VOLUMEs.
+        """The container's volumes: --volumes-from, its own mounts, then the image's VOLUMEs.
 
-        Named volumes are created if missing; -v /path and VOLUME get anonymous ones.
+        As dockerd: a source's bind mounts come along too (added to ``HostConfig.Mounts``, so
+        the container starts with them and lists them), a later source takes a destination
+        from an earlier one and the container's own mounts take it from both. Named volumes
+        are created if missing (a ``--mount``'s with its driver options), -v /path and VOLUME
+        get anonymous ones, those of -v and VOLUME with the ``VolumeDriver`` asked for. A
+        failed create leaves no anonymous volume behind.
         """
-        mounts = spec.user_mounts(container.host_config)
+        host = container.host_config
+        mounts = spec.user_mounts(host)
         taken = {m["destination"] for m in mounts}
-        claimed: list[dict[str, Any]] = []
-        for source in container.host_config.get("VolumesFrom") or []:
-            ref, _, mode = source.partition(":")
-            if mode not in ("", "ro", "rw"):
-                raise InvalidParameter(f"invalid mode for volumes-from: {mode}")
-            for volume in self.get(ref).volumes:
-                if volume["Destination"] not in taken:
-                    taken.add(volume["Destination"])
-                    claimed.append({**volume, "RW": mode == "rw" if mode else volume["RW"],
-                                    "Anonymous": False})
-        wanted = [m for m in mounts if m["type"] == "volume"]
+        inherited: dict[str, tuple[bool, dict[str, Any]]] = {}  # destination: (bind?, what)
+        for source in host.get("VolumesFrom") or []:
+            ref, writable = volumes_from.parse(source)
+            try:
+                other = self.get(ref)
+            except NotFound as exc:  # a 404 from create would have clients pull the image
+                raise InvalidParameter(exc.message) from None
+            for volume in other.volumes:
+                inherited[volume["Destination"]] = (False, {
+                    **volume, "RW": bool(volume["RW"]) and writable, "Anonymous": False})
+            for item in volumes_from.bind_mounts(other, writable):
+                inherited[item["Target"]] = (True, item)
+        claimed = [v for d, (bind, v) in inherited.items() if not bind and d not in taken]
+        binds = [v for d, (bind, v) in inherited.items() if bind and d not in taken]
+        taken |= set(inherited)
+        by_target = {item.get("Target"): item for item in host.get("Mounts") or []
+                     if item.get("Type") == "volume"}
+        wanted: list[tuple[dict[str, Any], str | None, dict[str, str] | None]] = []
+        for mount in mounts:
+            if mount["type"] != "volume":
+                continue
+            declared = by_target.get(mount["destination"])
+            if declared is None:  # -v name:/path
+                wanted.append((mount, host.get("VolumeDriver"), None))
+            else:  # --mount type=volume: the local driver, with the options it gives
+                config = (declared.get("VolumeOptions") or {}).get("DriverConfig") or {}
+                wanted.append((mount, None, config.get("Options")))
         for path in container.config.get("Volumes") or {}:
             if path not in taken:
-                wanted.append({"destination": path, "type": "volume", "source": "",
-                               "readonly": False, "nocopy": False})
+                wanted.append(({"destination": path, "type": "volume", "source": "",
+                                "readonly": False, "nocopy": False},
+                               host.get("VolumeDriver"), None))
         if wanted and self.volumes is None:
             raise InvalidParameter("volumes are not available")
-        for mount in wanted:
-            assert self.volumes is not None
-            info = self.volumes.create(mount["source"] or None, labels=mount.get("labels"))
-            claimed.append({"Name": info["Name"], "Source": info["Mountpoint"],
-                            "Destination": mount["destination"],
-                            "RW": not mount["readonly"], "NoCopy": mount["nocopy"],
-                            "Anonymous": not mount["source"]})
+        anonymous: list[str] = []
+        try:
+            for mount, driver, options in wanted:
+                assert self.volumes is not None
+                info = self.volumes.create(mount["source"] or None, driver,
+                                           mount.get("labels"), options)
+                if not mount["source"]:
+                    anonymous.append(info["Name"])
+                claimed.append({"Name": info["Name"], "Source": info["Mountpoint"],
+                                "Destination": mount["destination"],
+                                "RW": not mount["readonly"], "NoCopy": mount["nocopy"],
+                                "Anonymous": not mount["source"]})
+        except BaseException:
+            for volume_name in anonymous:
+                assert self.volumes is not None
+                with contextlib.suppress(SkiffError):
+                    self.volumes.remove(volume_name)
+            raise
+        if binds:
+            host["Mounts"] = [*(host.get("Mounts") or []), *binds]
         return claimed
 
     def volume_users(self, name: str) -> list[str]:
@@ -492,7 +535,7 @@ class ContainerService:
         gateway = self.sandboxes.host_gateway(container) if self.sandboxes else "127.0.0.1"
         hosts = etcfiles.hosts_file(container.config.get("Hostname") or "",
                                     host.get("ExtraHosts") or [], host_network, own, gateway,
-                                    linked_hosts)
+                                    linked_hosts, container.config.get("Domainname") or "")
         return dns, options, hosts
 
     def _write_etc_files(self, container: Container, host_network: bool,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import posixpath
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from skiff.engine.containers import caps as capabilities
@@ -138,35 +140,59 @@ def user_mounts(host_config: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 _PROPAGATIONS = ("private", "rprivate", "shared", "rshared", "slave", "rslave")
+# the kinds of word a -v mode may hold, at most one of each (Docker's linuxValidMountMode)
+_MODE_KINDS = (("rw", "ro"), ("z", "Z"), _PROPAGATIONS, ("nocopy",),
+               ("consistent", "cached", "delegated"))
+
+
+def valid_mode(mode: str) -> bool:
+    """Whether a -v mode (``ro,rshared``...) has known words, at most one of each kind."""
+    if not mode:
+        return True
+    counts = [0] * len(_MODE_KINDS)
+    for item in mode.split(","):
+        kind = next((i for i, words in enumerate(_MODE_KINDS) if item in words), None)
+        if kind is None:
+            return False
+        counts[kind] += 1
+    return max(counts) <= 1
+
+
+def _is_root(path: str) -> bool:
+    return re.sub("/+", "/", posixpath.normpath(path)) == "/"
 
 
 def parse_bind(spec: str) -> dict[str, Any]:
+    """One -v entry (``source:destination[:mode]``), checked as Docker checks it."""
     parts = spec.split(":")
     if len(parts) < 2 or len(parts) > 3 or not parts[0] or not parts[1]:
         raise InvalidParameter(f"invalid volume specification: '{spec}'")
+    if len(parts) == 2 and valid_mode(parts[1]):  # a destination and a mode: no source
+        raise InvalidParameter(f"invalid volume specification: '{spec}'")
     source, dest = parts[0], parts[1]
-    mode = parts[2].split(",") if len(parts) == 3 else []
+    mode = parts[2] if len(parts) == 3 else ""
+    if not valid_mode(mode):
+        raise InvalidParameter(f"invalid mode: {mode}")
+    words = mode.split(",") if mode else []
+    kind = "bind" if source.startswith("/") else "volume"
+    invalid = (f"invalid volume specification: '{spec}': invalid mount config for type "
+               f"\"{kind}\": ")
+    if _is_root(dest):
+        raise InvalidParameter(invalid + "invalid specification: destination can't be '/'")
     if not dest.startswith("/"):
-        raise InvalidParameter(f"invalid volume specification: '{spec}': invalid mount config "
-                               f"for type \"bind\": invalid mount path: '{dest}' mount path must "
-                               f"be absolute")
-    if not source.startswith("/"):
+        raise InvalidParameter(invalid + f"invalid mount path: '{dest}' mount path must be "
+                                         f"absolute")
+    if kind == "volume":
         if "/" in source or ".." in source:
             raise InvalidParameter(f"invalid volume specification: '{spec}'")
+        if any(word in _PROPAGATIONS for word in words):
+            raise InvalidParameter(invalid + "field BindOptions must not be specified")
         return {"destination": dest, "type": "volume", "source": source,
-                "readonly": "ro" in mode, "nocopy": "nocopy" in mode}
-    options = ["rbind"]
-    propagation = "rprivate"
-    for item in mode:
-        if item in ("ro", "rw"):
-            options.append(item)
-        elif item in _PROPAGATIONS:
-            propagation = item
-        elif item in ("z", "Z", "nocopy", "consistent", "cached", "delegated"):
-            continue
-        else:
-            raise InvalidParameter(f"invalid mode: {item}")
-    options.append(propagation)
+                "readonly": "ro" in words, "nocopy": "nocopy" in words}
+    if "nocopy" in words:
+        raise InvalidParameter(invalid + "field VolumeOptions must not be specified")
+    options = ["rbind"] + [word for word in words if word in ("ro", "rw")]
+    options.append(next((word for word in words if word in _PROPAGATIONS), "rprivate"))
     return _mount(dest, "bind", os.path.normpath(source), options)
 
 
@@ -176,6 +202,9 @@ def parse_mount(item: dict[str, Any]) -> dict[str, Any]:
     if not target:
         raise InvalidParameter(f"invalid mount config for type \"{mtype}\": field Target must "
                                f"not be empty")
+    if _is_root(target):
+        raise InvalidParameter(f"invalid mount config for type \"{mtype}\": invalid "
+                               f"specification: destination can't be '/'")
     if not target.startswith("/"):
         raise InvalidParameter(f"invalid mount config for type \"{mtype}\": invalid mount path: "
                                f"'{target}' mount path must be absolute")
@@ -304,6 +333,26 @@ def resources(host_config: dict[str, Any], swap_supported: bool) -> dict[str, An
     return res
 
 
+def _depth(mount: dict[str, Any]) -> int:
+    return len(PurePosixPath(posixpath.normpath(mount["destination"])).parts)
+
+
+def ordered_mounts(user: list[dict[str, Any]], etc_files: dict[str, str],
+                   init_binary: str | None) -> list[dict[str, Any]]:
+    """The user's mounts and the engine's files (/etc/hosts..., docker-init), parents first.
+
+    As Docker's, every mount comes after those of its parent directories, so a volume or bind
+    at /etc (or /sbin) leaves the engine's files on top of it, visible; an engine file the
+    user mounts something at is left out.
+    """
+    taken = {m["destination"] for m in user}
+    engine = [_mount(dest, "bind", source, ["rbind", "rprivate"])
+              for dest, source in etc_files.items() if dest not in taken]
+    if init_binary:
+        engine.append(_mount(INIT_PATH, "bind", init_binary, ["bind", "ro", "rprivate"]))
+    return sorted(engine + user, key=_depth)  # stable: same depth keeps its order
+
+
 def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
     """Assemble the OCI runtime spec."""
     config, host = container.config, container.host_config
@@ -369,22 +418,19 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
         _mount("/dev/shm", "tmpfs", "shm",
                ["nosuid", "noexec", "nodev", "mode=1777", f"size={shm_size}"]),
     ]
-    user_defined = {m["destination"] for m in inputs.extra_mounts}
     for mount in inputs.extra_mounts:
         if mount["type"] == "volume":
             raise InvalidParameter(f"volume at {mount['destination']} was not resolved")
-    for dest, source in inputs.etc_files.items():
-        if dest not in user_defined:
-            mounts.append(_mount(dest, "bind", source, ["rbind", "rprivate"]))
-    if host.get("Init") and inputs.init_binary:
-        mounts.append(_mount(INIT_PATH, "bind", inputs.init_binary, ["bind", "ro", "rprivate"]))
-    mounts += inputs.extra_mounts
+    mounts += ordered_mounts(inputs.extra_mounts, inputs.etc_files,
+                             inputs.init_binary if host.get("Init") else None)
     namespaces: list[dict[str, str]] = [{"type": t} for t in ("pid", "ipc", "uts", "mount")]
     if inputs.netns_path:
         namespaces.append({"type": "network", "path": inputs.netns_path})
     elif not inputs.host_network:
         namespaces.append({"type": "network"})
-    else:
+    # the host's network is not the host's name: only --uts=host shares the UTS namespace
+    host_uts = host.get("UTSMode") == "host"
+    if host_uts:
         namespaces = [n for n in namespaces if n["type"] != "uts"]
     network_mode = host.get("NetworkMode") or "default"
     sysctls = dict(host.get("Sysctls") or {})
@@ -403,13 +449,13 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
         "ociVersion": "1.0.2",
         "process": process,
         "root": {"path": str(inputs.rootfs), "readonly": bool(host.get("ReadonlyRootfs"))},
-        "hostname": inputs.hostname if not inputs.host_network else "",
-        "mounts": mounts,
-        "linux": linux,
-        "annotations": {"io.skiff.container.name": container.name},
     }
-    if inputs.host_network:
-        del spec["hostname"]
+    if not host_uts:
+        spec["hostname"] = inputs.hostname
+        if config.get("Domainname"):
+            spec["domainname"] = config["Domainname"]
+    spec.update({"mounts": mounts, "linux": linux,
+                 "annotations": {"io.skiff.container.name": container.name}})
     if not inputs.host_network:
         spec["hooks"] = {"createContainer": [
             {"path": "/sbin/ip", "args": ["ip", "link", "set", "lo", "up"]}]}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 import time
+from collections.abc import Callable
 from typing import Any
 
 from skiff.api.humanize import human_duration
@@ -55,8 +57,61 @@ def network_mode(container: Container) -> str:
     return "bridge" if mode == "default" else mode
 
 
+def _endpoint(config: dict[str, Any] | None, network_id: str) -> dict[str, Any]:
+    """An endpoint the container is configured to have: what was asked, no addresses yet."""
+    config = config or {}
+    return {"IPAMConfig": config.get("IPAMConfig"), "Links": config.get("Links"),
+            "Aliases": config.get("Aliases"), "MacAddress": config.get("MacAddress") or "",
+            "DriverOpts": config.get("DriverOpts"), "GwPriority": config.get("GwPriority") or 0,
+            "NetworkID": config.get("NetworkID") or network_id, "EndpointID": "",
+            "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
+            "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DNSNames": None}
+
+
+def networks(container: Container,
+             network_id: Callable[[str], str] | None = None) -> dict[str, dict[str, Any]]:
+    """``NetworkSettings.Networks``, sorted by name as Docker's.
+
+    The live endpoints while the container has them; otherwise (created, stopped, or on the
+    ``host`` or ``none`` network, which have no endpoint of skiff's) the networks it is
+    configured to join, with what was asked of each. A container in another's network
+    namespace has none. ``network_id`` finds a network's ID by name, if the caller can.
+    """
+    mode = container.host_config.get("NetworkMode") or "default"
+    if mode.startswith("container:"):
+        return {}
+    entries: dict[str, dict[str, Any]] = dict(container.networking.get("Settings") or {})
+    if not entries:
+        configured = dict(container.networking.get("EndpointsConfig") or {})
+        for name in [mode, *configured]:
+            key = "bridge" if name == "default" else name
+            if key not in entries:
+                entries[key] = _endpoint(configured.get(name) or configured.get(key),
+                                         network_id(key) if network_id else "")
+    return dict(sorted(entries.items()))
+
+
+def sandbox(container: Container) -> tuple[str, str]:
+    """``(SandboxID, SandboxKey)`` of a running container with a network namespace of its own.
+
+    The key is the file that holds the namespace (``nsenter --net=<key>`` enters it): the one
+    skiff keeps for a container on networks (``networking["SandboxKey"]``), else the
+    container's own through /proc (the host's network, ``none``). The ID is stable while the
+    sandbox lives: it follows from the container, the key and the start. A container in
+    another's namespace, or not running, has neither, as in Docker.
+    """
+    state = container.state
+    mode = container.host_config.get("NetworkMode") or "default"
+    if not state.Running or not state.Pid or mode.startswith("container:"):
+        return "", ""
+    key = str(container.networking.get("SandboxKey") or f"/proc/{state.Pid}/ns/net")
+    sandbox_id = hashlib.sha256(f"{container.id}\0{key}\0{state.StartedAt}".encode())
+    return sandbox_id.hexdigest(), key
+
+
 def summary(container: Container, size: tuple[int, int] | None = None,
-            link_names: list[str] | None = None) -> dict[str, Any]:
+            link_names: list[str] | None = None,
+            network_id: Callable[[str], str] | None = None) -> dict[str, Any]:
     item: dict[str, Any] = {
         "Id": container.id,
         "Names": ["/" + container.name, *(link_names or [])],
@@ -69,7 +124,7 @@ def summary(container: Container, size: tuple[int, int] | None = None,
         "State": container.state.Status,
         "Status": status_text(container),
         "HostConfig": {"NetworkMode": network_mode(container)},
-        "NetworkSettings": {"Networks": dict(container.networking.get("Settings") or {})},
+        "NetworkSettings": {"Networks": networks(container, network_id)},
         "Mounts": mounts(container),
     }
     if size is not None:
@@ -139,9 +194,10 @@ HOST_CONFIG_DEFAULTS: dict[str, Any] = {
 
 
 def inspect(container: Container, graph: dict[str, str], size: tuple[int, int] | None,
-            log_path: str, exec_ids: list[str], links: list[str] | None = None
-            ) -> dict[str, Any]:
+            log_path: str, exec_ids: list[str], links: list[str] | None = None,
+            network_id: Callable[[str], str] | None = None) -> dict[str, Any]:
     path, args = container.path_and_args
+    sandbox_id, sandbox_key = sandbox(container)
     host_config = {**HOST_CONFIG_DEFAULTS, **{k: v for k, v in container.host_config.items()
                                               if v is not None}}
     host_config["NetworkMode"] = network_mode(container)
@@ -179,13 +235,13 @@ def inspect(container: Container, graph: dict[str, str], size: tuple[int, int] |
         "Mounts": mounts(container),
         "Config": config,
         "NetworkSettings": {
-            "Bridge": "", "SandboxID": "", "SandboxKey": "",
+            "Bridge": "", "SandboxID": sandbox_id, "SandboxKey": sandbox_key,
             "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
             "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, "EndpointID": "",
             "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
             "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
             "Ports": dict(container.networking.get("Ports") or {}),
-            "Networks": dict(container.networking.get("Settings") or {}),
+            "Networks": networks(container, network_id),
         },
     }
     default = (container.networking.get("Settings") or {}).get("bridge")

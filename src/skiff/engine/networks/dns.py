@@ -22,7 +22,7 @@ from pathlib import Path
 import dnslib
 
 from skiff.drivers.network import nssock
-from skiff.engine.networks.service import NetworkService
+from skiff.engine.networks.service import Network, NetworkService
 
 log = logging.getLogger(__name__)
 ADDRESS, PORT = "127.0.0.11", 53
@@ -117,13 +117,31 @@ class DnsServer:
             transport.close()
 
     def lookup(self, container_id: str, name: str) -> list[str]:
-        """IPv4 addresses ``name`` has for a container, on the networks it is attached to."""
+        """IPv4 addresses ``name`` has for a container, on the networks it is attached to.
+
+        As Docker's resolver: ``name`` on any of them first, else ``<name>.<network>`` on that
+        network alone (network names may hold dots: ``a.b.c`` is tried as ``a.b`` on ``c``,
+        then as ``a`` on ``b.c``).
+        """
         name = name.rstrip(".").lower()
         # a --link alias names the linked container, for the linking container alone
         linked = {a.lower(): n.lower() for a, n in self._links_of(container_id).items()}
-        name = linked.get(name, name)
+        attached = self._networks.attached(container_id)
+        wanted: list[tuple[str, str | None]] = [(name, None)]
+        cut = len(name)
+        while (cut := name.rfind(".", 0, cut)) > 0:
+            wanted.append((name[:cut], name[cut + 1:]))
+        for short, network_name in wanted:
+            networks = [n for n in attached
+                        if network_name is None or n.name.lower() == network_name]
+            found = self._find(linked.get(short, short), networks)
+            if found:
+                return found
+        return []
+
+    def _find(self, name: str, networks: list[Network]) -> list[str]:
         found: list[str] = []
-        for network in self._networks.attached(container_id):
+        for network in networks:
             for other_id, endpoint in network.endpoints.items():
                 names = {str(a).lower() for a in endpoint.get("Aliases") or []}
                 names.add(other_id[:12])

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from skiff.errdefs import Conflict, InvalidParameter
+from skiff.errdefs import Conflict, InvalidParameter, System
 
 Net = ipaddress.IPv4Network
 Addr = ipaddress.IPv4Address
@@ -75,6 +75,7 @@ class Pool:
     gateway: Addr
     ip_range: Net | None = None
     allocated: set[Addr] = field(default_factory=set)
+    user_subnet: bool = False  # the user chose the subnet (static addresses need that)
 
     @classmethod
     def build(cls, subnet: str | None, gateway: str | None, ip_range: str | None,
@@ -97,6 +98,11 @@ class Pool:
             address = parse_address(gateway, "gateway")
             if address not in network:
                 raise InvalidParameter(f"no matching subnet for gateway {gateway}")
+            if address in (network.network_address, network.broadcast_address):
+                # Docker's IPAM never hands these out (a 500 there, as here)
+                raise System(f"failed to allocate gateway ({gateway}): Address already in use")
+        elif network.num_addresses <= 2:  # a /31 or /32: nothing besides those two
+            raise System("failed to allocate gateway (): No available addresses on this pool")
         else:
             address = network.network_address + 1
         pool_range = None
@@ -104,7 +110,7 @@ class Pool:
             pool_range = parse_subnet(ip_range)
             if not pool_range.subnet_of(network):
                 raise InvalidParameter(f"no matching subnet for range {ip_range}")
-        return cls(network, address, pool_range)
+        return cls(network, address, pool_range, user_subnet=bool(subnet))
 
     def _usable(self, address: Addr) -> bool:
         return (address != self.subnet.network_address
@@ -134,10 +140,13 @@ class Pool:
     def to_row(self) -> dict[str, Any]:
         return {"Subnet": str(self.subnet), "Gateway": str(self.gateway),
                 "IPRange": str(self.ip_range) if self.ip_range else "",
-                "Allocated": sorted(str(a) for a in self.allocated)}
+                "Allocated": sorted(str(a) for a in self.allocated),
+                "UserSubnet": self.user_subnet}
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Pool:
         ip_range = str(row.get("IPRange") or "")
+        # rows from before the flag: static addresses stay allowed, as they were
         return cls(Net(row["Subnet"]), Addr(row["Gateway"]), Net(ip_range) if ip_range else None,
-                   {Addr(a) for a in row.get("Allocated") or []})
+                   {Addr(a) for a in row.get("Allocated") or []},
+                   bool(row.get("UserSubnet", True)))

@@ -139,6 +139,7 @@ class Sandboxes:
             await self.release(container)
             raise
         container.networking["Settings"] = settings
+        container.networking["SandboxKey"] = str(path)
         return path
 
     async def connect(self, container: Container, network: Network,
@@ -299,6 +300,7 @@ class Sandboxes:
             self._networks.save(network)
         netns.remove(path)
         container.networking.pop("Settings", None)
+        container.networking.pop("SandboxKey", None)
 
     async def resume(self, container: Container) -> None:
         """After a skiffd restart: serve DNS again in a running container's namespace."""

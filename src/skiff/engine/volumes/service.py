@@ -69,10 +69,11 @@ class VolumeService:
     def create(self, name: str | None, driver: str | None = None,
                labels: dict[str, str] | None = None,
                options: dict[str, str] | None = None) -> dict[str, Any]:
-        """Create (or, for an existing name, return) a volume, as Docker does."""
-        if driver not in (None, "", "local"):
-            raise NotFound(f"plugin \"{driver}\" not found")
-        options = check_options(dict(options or {}))
+        """Create (or, for an existing name, return) a volume, as Docker does.
+
+        dockerd's order: the name, then the driver (also for an existing volume), then the
+        driver's options (not for an existing volume, which is returned as it is).
+        """
         anonymous = not name
         name = name or secrets.token_hex(32)
         if not _NAME.match(name):
@@ -80,9 +81,12 @@ class VolumeService:
                                    f"for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" "
                                    f"are allowed. If you intended to pass a host directory, "
                                    f"use absolute path")
+        if driver not in (None, "", "local"):
+            raise NotFound(f"create {name}: error looking up volume plugin {driver}: "
+                           f"plugin \"{driver}\" not found")
         if name in self._volumes:
             return self.inspect(name)
-        volume = Volume(name, now_ns(), dict(labels or {}), options)
+        volume = Volume(name, now_ns(), dict(labels or {}), check_options(dict(options or {})))
         if anonymous:
             volume.labels[ANONYMOUS] = ""
         self.path(name).mkdir(parents=True, exist_ok=True)
@@ -91,17 +95,26 @@ class VolumeService:
         return self.inspect(name)
 
     def inspect(self, name: str) -> dict[str, Any]:
+        """``GET /volumes/{name}``: as dockerd, without UsageData (only ``system df`` has it)."""
         volume = self.get(name)
         return {"CreatedAt": rfc3339nano(volume.created_ns), "Driver": "local",
                 "Labels": volume.labels or None, "Mountpoint": str(self.path(name)),
-                "Name": name, "Options": volume.options or None, "Scope": "local",
-                "UsageData": {"Size": dir_size(self.path(name)),
-                              "RefCount": len(self.users(name))}}
+                "Name": name, "Options": volume.options or None, "Scope": "local"}
+
+    def disk_usage(self) -> list[dict[str, Any]]:
+        """``system df``'s volumes, as dockerd lists them: the local volumes that have no driver
+        options (a tmpfs or bind volume is left out), each with its size and how many
+        containers reference it."""
+        return [{**self.inspect(volume.name),
+                 "UsageData": {"Size": dir_size(self.path(volume.name)),
+                               "RefCount": len(self.users(volume.name))}}
+                for volume in sorted(self._volumes.values(), key=lambda v: v.name)
+                if not volume.options]
 
     def list_volumes(self, filters: flt.Filters) -> dict[str, Any]:
         items = []
         for volume in sorted(self._volumes.values(), key=lambda v: v.name):
-            if "name" in filters and not any(n in volume.name for n in filters["name"]):
+            if "name" in filters and not _docker_match(filters["name"], volume.name):
                 continue
             if "driver" in filters and "local" not in filters["driver"]:
                 continue
@@ -111,9 +124,7 @@ class VolumeService:
                 dangling = flt.parse_bool("dangling", filters["dangling"][-1])
                 if dangling != (not self.users(volume.name)):
                     continue
-            info = self.inspect(volume.name)
-            del info["UsageData"]
-            items.append(info)
+            items.append(self.inspect(volume.name))
         return {"Volumes": items, "Warnings": []}
 
     def remove(self, name: str, force: bool = False) -> None:
@@ -184,6 +195,21 @@ class VolumeService:
         if not volume.populated:
             volume.populated = True
             self._save(volume)
+
+
+def _docker_match(patterns: list[str], value: str) -> bool:
+    """dockerd's ``filters.Args.Match``: a value equal to a pattern, or a regular expression
+    found in it (``name=^v1$``, ``name=v1``); a pattern that does not compile matches nothing,
+    without an error, as in dockerd."""
+    for pattern in patterns:
+        if pattern == value:
+            return True
+        try:
+            if re.search(pattern, value):
+                return True
+        except re.error:
+            continue
+    return False
 
 
 MS_RDONLY, MS_BIND = 1, 4096
