@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import subprocess
 from typing import Any
@@ -128,3 +129,24 @@ def test_host_and_none_refuse_connect_and_disconnect(docker: DockerCLI, name: st
     finally:
         docker("rm", "-f", f"{name}-h", f"{name}-n", check=False)
         docker("network", "rm", net, check=False)
+
+
+def test_aux_addresses_ipam_options_and_what_needs_a_swarm(docker: DockerCLI,
+                                                           name: str) -> None:
+    net, prefix = f"net-{name}", f"10.{150 + secrets.randbelow(50)}.{secrets.randbelow(250)}"
+    docker("network", "create", "--subnet", f"{prefix}.0/29", "--aux-address",
+           f"router={prefix}.2", "--ipam-opt", "team=a", net)
+    try:
+        info = json.loads(docker("network", "inspect", net, "--format", "{{json .IPAM}}").stdout)
+        assert info["Config"][0]["AuxiliaryAddresses"] == {"router": f"{prefix}.2"}
+        assert info["Options"] == {"team": "a"}
+        docker("run", "-d", "--name", name, "--network", net, "busybox", "sleep", "300")
+        assert _ip(docker, name, net) == f"{prefix}.3"  # .1 the gateway, .2 reserved
+    finally:
+        docker("rm", "-f", name, check=False)
+        docker("network", "rm", net, check=False)
+    for args, message in ((["--scope", "swarm"], "swarm is not active"),
+                          (["--ingress"], "Ingress network"),
+                          (["--config-only"], "configuration-only")):
+        refused = docker("network", "create", *args, f"net-{name}-x", check=False)
+        assert refused.returncode != 0 and message in refused.stderr, args

@@ -115,3 +115,12 @@ def test_pools_know_whether_the_user_chose_the_subnet() -> None:
     legacy = automatic.to_row()
     del legacy["UserSubnet"]  # a row written before the flag keeps static addresses allowed
     assert ipam.Pool.from_row(legacy).user_subnet
+
+
+def test_auxiliary_addresses_are_never_handed_out() -> None:
+    pool = ipam.Pool.build("10.5.0.0/29", None, None, [], aux={"router": "10.5.0.2"})
+    assert [str(pool.allocate()) for _ in range(4)] == ["10.5.0.3", "10.5.0.4", "10.5.0.5",
+                                                        "10.5.0.6"]
+    assert ipam.Pool.from_row(pool.to_row()).aux == {"router": ipam.Addr("10.5.0.2")}
+    with pytest.raises(InvalidParameter):
+        ipam.Pool.build("10.5.0.0/29", None, None, [], aux={"far": "10.6.0.1"})

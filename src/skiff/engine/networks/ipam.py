@@ -76,10 +76,12 @@ class Pool:
     ip_range: Net | None = None
     allocated: set[Addr] = field(default_factory=set)
     user_subnet: bool = False  # the user chose the subnet (static addresses need that)
+    aux: dict[str, Addr] = field(default_factory=dict)  # --aux-address: never handed out
 
     @classmethod
     def build(cls, subnet: str | None, gateway: str | None, ip_range: str | None,
-              taken: list[Net], avoid: Iterable[Net] = ()) -> Pool:
+              taken: list[Net], avoid: Iterable[Net] = (),
+              aux: dict[str, str] | None = None) -> Pool:
         """Validate a network's IPAM config (or choose one) against the subnets in use.
 
         ``avoid`` only steers an automatic choice; an explicit subnet is the user's call.
@@ -110,11 +112,17 @@ class Pool:
             pool_range = parse_subnet(ip_range)
             if not pool_range.subnet_of(network):
                 raise InvalidParameter(f"no matching subnet for range {ip_range}")
-        return cls(network, address, pool_range, user_subnet=bool(subnet))
+        reserved = {}
+        for host, text in (aux or {}).items():
+            reserved[host] = parse_address(text, "auxiliary address")
+            if reserved[host] not in network:
+                raise InvalidParameter(f"no matching subnet for aux-address {text}")
+        return cls(network, address, pool_range, user_subnet=bool(subnet), aux=reserved)
 
     def _usable(self, address: Addr) -> bool:
         return (address != self.subnet.network_address
-                and address != self.subnet.broadcast_address and address != self.gateway)
+                and address != self.subnet.broadcast_address and address != self.gateway
+                and address not in self.aux.values())
 
     def allocate(self, wanted: str | None = None) -> Addr:
         """A static address if asked for (must be free and inside), else the next free one."""
@@ -141,7 +149,8 @@ class Pool:
         return {"Subnet": str(self.subnet), "Gateway": str(self.gateway),
                 "IPRange": str(self.ip_range) if self.ip_range else "",
                 "Allocated": sorted(str(a) for a in self.allocated),
-                "UserSubnet": self.user_subnet}
+                "UserSubnet": self.user_subnet,
+                "AuxiliaryAddresses": {k: str(v) for k, v in self.aux.items()}}
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Pool:
@@ -149,4 +158,5 @@ class Pool:
         # rows from before the flag: static addresses stay allowed, as they were
         return cls(Net(row["Subnet"]), Addr(row["Gateway"]), Net(ip_range) if ip_range else None,
                    {Addr(a) for a in row.get("Allocated") or []},
-                   bool(row.get("UserSubnet", True)))
+                   bool(row.get("UserSubnet", True)),
+                   {k: Addr(v) for k, v in (row.get("AuxiliaryAddresses") or {}).items()})

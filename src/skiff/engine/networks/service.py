@@ -43,6 +43,7 @@ class Network:
     labels: dict[str, str] = field(default_factory=dict)
     endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
     adopted_bridge: bool = False  # the bridge existed before the network: never deleted
+    ipam_options: dict[str, str] = field(default_factory=dict)
 
     @property
     def predefined(self) -> bool:
@@ -53,7 +54,7 @@ class Network:
                 "CreatedNs": self.created_ns, "IPAM": self.pool.to_row() if self.pool else None,
                 "Internal": self.internal, "Attachable": self.attachable,
                 "Options": self.options, "Labels": self.labels, "Endpoints": self.endpoints,
-                "AdoptedBridge": self.adopted_bridge}
+                "AdoptedBridge": self.adopted_bridge, "IPAMOptions": self.ipam_options}
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Network:
@@ -61,20 +62,24 @@ class Network:
                    Pool.from_row(row["IPAM"]) if row.get("IPAM") else None,
                    row.get("Internal", False), row.get("Attachable", False),
                    dict(row.get("Options") or {}), dict(row.get("Labels") or {}),
-                   dict(row.get("Endpoints") or {}), bool(row.get("AdoptedBridge")))
+                   dict(row.get("Endpoints") or {}), bool(row.get("AdoptedBridge")),
+                   dict(row.get("IPAMOptions") or {}))
 
     def to_api(self, containers: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
         config = []
         if self.pool is not None:
-            entry = {"Subnet": str(self.pool.subnet)}  # Docker's field order
+            entry: dict[str, Any] = {"Subnet": str(self.pool.subnet)}  # Docker's order
             if self.pool.ip_range:
                 entry["IPRange"] = str(self.pool.ip_range)
             entry["Gateway"] = str(self.pool.gateway)
+            if self.pool.aux:
+                entry["AuxiliaryAddresses"] = {k: str(v) for k, v in self.pool.aux.items()}
             config.append(entry)
         return {
             "Name": self.name, "Id": self.id, "Created": rfc3339nano(self.created_ns),
             "Scope": "local", "Driver": self.driver, "EnableIPv4": True, "EnableIPv6": False,
-            "IPAM": {"Driver": "default", "Options": None if self.predefined else {},
+            "IPAM": {"Driver": "default",
+                     "Options": None if self.predefined else dict(self.ipam_options),
                      "Config": config},
             "Internal": self.internal, "Attachable": self.attachable, "Ingress": False,
             "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
@@ -176,6 +181,12 @@ class NetworkService:
                                    f"[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
         if any(n.name == name for n in self._networks.values()):
             raise Conflict(f"network with name {name} already exists")
+        if (body.get("Scope") or "local") == "swarm":
+            raise Forbidden("cannot create a swarm scoped network when swarm is not active")
+        if body.get("Ingress"):
+            raise Forbidden("Ingress network can only be global scope network")
+        if body.get("ConfigOnly") or (body.get("ConfigFrom") or {}).get("Network"):
+            raise InvalidParameter("configuration-only networks are not supported")
         driver = body.get("Driver") or "bridge"
         if driver in ("host", "null"):
             raise Forbidden(f"only one instance of \"{driver}\" network is allowed")
@@ -206,11 +217,13 @@ class NetworkService:
         config = configs[0] if configs else {}
         taken = [n.pool.subnet for n in self._networks.values() if n.pool is not None]
         pool = Pool.build(config.get("Subnet"), config.get("Gateway"), config.get("IPRange"),
-                          taken, [net for _link, net in routes.host_networks()])
+                          taken, [net for _link, net in routes.host_networks()],
+                          config.get("AuxiliaryAddresses") or None)
         network = Network(secrets.token_hex(32), name, driver, now_ns(), pool,
                           bool(body.get("Internal")), bool(body.get("Attachable")), options,
                           dict(body.get("Labels") or {}),
-                          adopted_bridge=bridge is not None and links.kind(bridge) == "bridge")
+                          adopted_bridge=bridge is not None and links.kind(bridge) == "bridge",
+                          ipam_options=dict(ipam.get("Options") or {}))
         self._save(network)
         self._event(network, "create")
         return {"Id": network.id, "Warning": ""}
