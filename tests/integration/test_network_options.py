@@ -150,3 +150,14 @@ def test_aux_addresses_ipam_options_and_what_needs_a_swarm(docker: DockerCLI,
                           (["--config-only"], "configuration-only")):
         refused = docker("network", "create", *args, f"net-{name}-x", check=False)
         assert refused.returncode != 0 and message in refused.stderr, args
+
+
+def test_published_ports_on_the_host_network_are_a_warning(docker: DockerCLI,
+                                                           name: str) -> None:
+    created = docker("create", "--name", name, "--network", "host", "-p", "8080:80",
+                     "busybox", "true")
+    try:
+        assert "WARNING: Published ports are discarded when using host network mode" in \
+            created.stderr
+    finally:
+        docker("rm", "-f", name, check=False)

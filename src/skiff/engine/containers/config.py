@@ -182,6 +182,9 @@ def validate_host_config(host_config: dict[str, Any], config: dict[str, Any],
         warnings.append("Your kernel does not support swap limit capabilities or the cgroup "
                         "is not mounted. Memory limited without swap.")
     mode = host_config.get("NetworkMode") or "default"
+    if mode == "host" and (host_config.get("PortBindings") or
+                           host_config.get("PublishAllPorts")):
+        warnings.append("Published ports are discarded when using host network mode")
     spec.validate_sysctls(dict(host_config.get("Sysctls") or {}), mode)
     for opt in host_config.get("SecurityOpt") or []:
         key = opt.replace(":", "=", 1).split("=", 1)[0]
