@@ -407,9 +407,9 @@ def test_logs_keep_every_line_of_a_large_output(docker: DockerCLI, name: str,
     line = "x" * 79
     count = 1_000_000
     docker("run", "--name", name, "busybox", "sh", "-c",
-           f"yes {line} | head -n {count}; echo last")
+           f"yes {line} | head -n {count}; printf last")  # ends with an unfinished line
     out = docker("logs", name, timeout=120).stdout
     lines = out.split("\n")
-    assert lines.pop() == "" and lines.pop() == "last"
+    assert lines.pop() == "last"
     assert len(lines) == count, f"{count - len(lines)} lines missing"
     assert set(lines) == {line}

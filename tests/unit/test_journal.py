@@ -261,3 +261,18 @@ def test_one_rotation_request_until_the_journal_was_rotated(
     assert reader.read() is not None
     assert reader.take_rotation()
     reader.close()
+
+
+def test_the_final_read_after_a_rotation_holds_nothing_back(tmp_path: Path) -> None:
+    """At exit, a cut line at the end of the new journal must come out, not wait for more."""
+    journal, offsets = tmp_path / "ctr.log", tmp_path / "ctr.offset"
+    journal.write_bytes(record(1))
+    reader = JournalReader(journal, offsets)
+    assert reader.read() is not None
+    replacement = tmp_path / "ctr.log.new"
+    replacement.write_bytes(record(2) + record(3, flag="P"))
+    os.replace(replacement, journal)  # conmon rotated, then the container exited
+    batch = reader.read(final=True)
+    assert batch is not None
+    assert [m.data for m in batch.messages()] == [b"line 2\n", b"line 3"]
+    reader.close()

@@ -121,10 +121,14 @@ def to_json_lines(raw: bytes, stream: str) -> bytes | None:
                  + b'Z"}\n')
         separator = b"\\n" + after + b'{"log":"'
         body = raw[pos + DATA_OFFSET : end - 1]
-        body = body.replace(header + b"F ", separator).replace(header + b"P ", separator)
+        full = raw[last + FLAG_OFFSET] == FULL
+        body = body.replace(header + b"F ", separator)
+        if not full and last > pos:  # only the run's last record can be partial
+            cut = body.rfind(header + b"P ")
+            if cut != -1:
+                body = body[:cut] + separator + body[cut + len(header) + 2:]
         if marker in body:  # a record with another stamp sits in between
             return None
-        full = raw[last + FLAG_OFFSET] == FULL
         opener = b"" if continued else b'{"log":"'
         if full or end >= size:
             out.append(opener + body + (b"\\n" if full else b"") + after)

@@ -77,12 +77,18 @@ class JournalReader:
             chunk = os.pread(self._fd, 4 << 20, self._offset + len(self._buf))
             if not chunk:
                 break
-            self._buf += chunk
-            end = self._buf.rfind(b"\n") + 1
-            if end:
-                parts.append(self._buf[:end])
-                self._buf = self._buf[end:]
-                self._offset += end
+            # conmon appends whole records, so a read mostly ends on one: no copy then
+            data = self._buf + chunk if self._buf else chunk
+            end = data.rfind(b"\n") + 1
+            if end == len(data):
+                parts.append(data)
+                self._buf = b""
+            elif end:
+                parts.append(data[:end])
+                self._buf = data[end:]
+            else:
+                self._buf = data
+            self._offset += end
             if len(chunk) < (4 << 20):
                 break
         switched = self._switched()
@@ -95,7 +101,7 @@ class JournalReader:
             self._fd, self._buf, self._offset = -1, b"", 0
             self._rotation_due = self._rotation_sent = False
             if self._open():
-                following = self.read()
+                following = self.read(final)
                 if following is not None:
                     parts.append(following.raw)
         elif self._offset >= ROTATE_AFTER:
