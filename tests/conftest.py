@@ -103,13 +103,20 @@ def cleanup_root(root: Path) -> None:
 
 
 def remove_bridge(bridge: str, subnet: str) -> None:
-    """Drop a default bridge a test daemon made, and its NAT rule."""
+    """Drop a default bridge a test daemon made, its NAT rule and its isolation rules
+    (like docker0's, they outlive the daemon)."""
     subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
     rule = ["POSTROUTING", "-s", subnet, "!", "-o", bridge, "-j", "MASQUERADE", "-m",
             "comment", "--comment", "skiff"]
     while subprocess.run(["iptables", "-w", "-t", "nat", "-D", *rule],
                          capture_output=True).returncode == 0:
         pass
+    rules = subprocess.run(["iptables", "-w", "-S"], capture_output=True, text=True).stdout
+    for line in rules.splitlines():
+        words = line.split()
+        if words[:2] in (["-A", "SKIFF-ISOLATION-1"], ["-A", "SKIFF-ISOLATION-2"]) and \
+                bridge in words:
+            subprocess.run(["iptables", "-w", "-D", *words[1:]], capture_output=True)
 
 
 def import_busybox(daemon: Daemon) -> None:
