@@ -137,3 +137,25 @@ def test_volumes_from(docker: DockerCLI, name: str) -> None:
     finally:
         docker("rm", "-f", name)
         docker("volume", "rm", volume)
+
+
+def test_mount_modes_and_created_at_as_docker_reports_them(docker: DockerCLI,
+                                                            name: str) -> None:
+    import json
+    import re
+
+    named, readonly = _volume(), _volume()
+    docker("create", "--name", name, "-v", f"{named}:/a", "-v", f"{readonly}:/b:ro", "-v",
+           "/c", "--mount", f"type=volume,src={named},dst=/d", "busybox")
+    try:
+        mounts = {m["Destination"]: m for m in json.loads(
+            docker("inspect", "-f", "{{json .Mounts}}", name).stdout)}
+        assert {d: m["Mode"] for d, m in mounts.items()} == \
+            {"/a": "z", "/b": "ro", "/c": "", "/d": ""}
+        created = docker("volume", "inspect", "-f", "{{.CreatedAt}}", named).stdout.strip()
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", created), created
+    finally:
+        anonymous = [m["Name"] for m in json.loads(
+            docker("inspect", "-f", "{{json .Mounts}}", name).stdout) if m["Destination"] == "/c"]
+        docker("rm", "-f", name, check=False)
+        docker("volume", "rm", named, readonly, *anonymous, check=False)

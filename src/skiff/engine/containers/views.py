@@ -145,10 +145,23 @@ def summary_ports(container: Container) -> list[dict[str, Any]]:
     return result
 
 
+def _volume_modes(container: Container) -> dict[str, str]:
+    """Destination -> Mode of the named volumes given with ``-v name:/dest[:mode]``: the mode
+    as written, or ``z`` when none was (as Docker reports them; other volumes have "")."""
+    modes = {}
+    for bind in container.host_config.get("Binds") or []:
+        parts = bind.split(":")
+        if len(parts) >= 2 and not parts[0].startswith("/"):
+            modes[parts[1]] = parts[2] if len(parts) > 2 else "z"
+    return modes
+
+
 def mounts(container: Container) -> list[dict[str, Any]]:
+    modes = _volume_modes(container)
     result: list[dict[str, Any]] = [
         {"Type": "volume", "Name": v["Name"], "Source": v.get("Source", ""),
-         "Destination": v["Destination"], "Driver": "local", "Mode": "", "RW": v["RW"],
+         "Destination": v["Destination"], "Driver": "local",
+         "Mode": modes.get(v["Destination"], ""), "RW": v["RW"],
          "Propagation": ""} for v in container.volumes]
     for bind in container.host_config.get("Binds") or []:
         parts = bind.split(":")

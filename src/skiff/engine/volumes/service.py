@@ -97,7 +97,9 @@ class VolumeService:
     def inspect(self, name: str) -> dict[str, Any]:
         """``GET /volumes/{name}``: as dockerd, without UsageData (only ``system df`` has it)."""
         volume = self.get(name)
-        return {"CreatedAt": rfc3339nano(volume.created_ns), "Driver": "local",
+        # whole seconds, as Docker's local driver reports them (RFC 3339)
+        created = volume.created_ns // 1_000_000_000 * 1_000_000_000
+        return {"CreatedAt": rfc3339nano(created), "Driver": "local",
                 "Labels": volume.labels or None, "Mountpoint": str(self.path(name)),
                 "Name": name, "Options": volume.options or None, "Scope": "local"}
 
