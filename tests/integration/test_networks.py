@@ -748,3 +748,23 @@ def test_network_inspect_follows_a_rename(docker: DockerCLI, name: str) -> None:
     finally:
         docker("rm", "-f", renamed, name, check=False)
         docker("network", "rm", net, check=False)
+
+
+def test_unnamed_host_ports_come_in_order_from_the_ephemeral_range(docker: DockerCLI,
+                                                                   name: str) -> None:
+    low, high = (int(x) for x in
+                 Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    first, second = f"{name}-1", f"{name}-2"
+    try:
+        for ref in (first, second):
+            docker("run", "-d", "--name", ref, "-p", "127.0.0.1::80", "busybox", "sleep", "300")
+        ports = [int(docker("port", ref, "80/tcp").stdout.split(":")[-1])
+                 for ref in (first, second)]
+        assert all(low <= p <= high for p in ports), ports
+        assert ports[1] > ports[0], ports  # as Docker's allocator: the next one up
+        for between in range(ports[0] + 1, ports[1]):  # skipped only if taken
+            with socket.socket() as sock, contextlib.suppress(OSError):
+                sock.bind(("127.0.0.1", between))
+                raise AssertionError(f"port {between} was free but skipped")
+    finally:
+        docker("rm", "-f", first, second, check=False)

@@ -7,8 +7,11 @@ The forwarding itself is CNI's portmap plugin (DNAT, with SNAT for connections t
 
 from __future__ import annotations
 
+import itertools
 import socket
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from skiff.errdefs import Conflict, InvalidParameter
@@ -69,11 +72,26 @@ def wanted(host_config: dict[str, Any], exposed: dict[str, Any]) -> list[tuple[i
     return result
 
 
+def ephemeral_range(path: Path = Path("/proc/sys/net/ipv4/ip_local_port_range")
+                    ) -> tuple[int, int]:
+    """The kernel's ephemeral port range, where Docker also takes unpublished host ports."""
+    try:
+        low, high = (int(x) for x in path.read_text().split())
+    except (OSError, ValueError):
+        return 32768, 60999
+    return low, high
+
+
 class Reservations:
-    """Bound sockets holding host ports, per container."""
+    """Bound sockets holding host ports, per container.
+
+    A port published without a host port gets the next free one of the ephemeral range
+    after the last one handed out, as Docker's allocator does (32768, 32769, …).
+    """
 
     def __init__(self) -> None:
         self._held: dict[str, list[socket.socket]] = {}
+        self._last: dict[str, int] = {}  # per protocol
 
     def reserve(self, container_id: str, host_config: dict[str, Any],
                 exposed: dict[str, Any]) -> list[Binding]:
@@ -82,7 +100,12 @@ class Reservations:
         bindings: list[Binding] = []
         try:
             for port, proto, host_ip, candidates in wanted(host_config, exposed):
-                sock, host_port = _bind(host_ip, proto, candidates)
+                if candidates == [0]:
+                    sock, host_port = _bind(host_ip, proto, self._ephemeral_order(proto),
+                                            exhausted="all ports are allocated")
+                    self._last[proto] = host_port
+                else:
+                    sock, host_port = _bind(host_ip, proto, candidates)
                 taken.append(sock)
                 bindings.append(Binding(port, proto, host_ip, host_port))
         except BaseException:
@@ -92,22 +115,37 @@ class Reservations:
         self._held[container_id] = taken
         return bindings
 
+    def _ephemeral_order(self, proto: str) -> Iterator[int]:
+        """The ephemeral range from just after the last port handed out, wrapping round."""
+        low, high = ephemeral_range()
+        start = self._last.get(proto, low - 1) + 1
+        if not low <= start <= high:
+            start = low
+        return itertools.chain(range(start, high + 1), range(low, start))
+
     def release(self, container_id: str) -> None:
         for sock in self._held.pop(container_id, []):
             sock.close()
 
 
-def _bind(host_ip: str, proto: str, candidates: list[int]) -> tuple[socket.socket, int]:
+def _bind(host_ip: str, proto: str, candidates: Iterable[int],
+          exhausted: str = "") -> tuple[socket.socket, int]:
+    """A socket bound to the first free port of ``candidates``, or Docker's error."""
     kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
+    tried = []
     for port in candidates:
         sock = socket.socket(socket.AF_INET, kind)
         try:
             sock.bind((host_ip or "0.0.0.0", port))
         except OSError:
             sock.close()
+            if not exhausted:
+                tried.append(port)
             continue
         return sock, sock.getsockname()[1]
-    shown = f"{candidates[0]}" if len(candidates) == 1 else f"{candidates[0]}-{candidates[-1]}"
+    if exhausted or not tried:
+        raise Conflict(f"driver failed programming external connectivity: {exhausted}")
+    shown = f"{tried[0]}" if len(tried) == 1 else f"{tried[0]}-{tried[-1]}"
     raise Conflict(f"driver failed programming external connectivity: Bind for "
                    f"{host_ip or '0.0.0.0'}:{shown} failed: port is already allocated")
 
