@@ -130,6 +130,8 @@ def test_ps_filter_network_by_name_or_id(docker: DockerCLI, cleanup: list[str]) 
         # an ID (or its start) matches the networks a container is attached to
         assert ps(docker, label, f"network={net_id}") == {on_net}
         assert ps(docker, label, f"network={net_id[:12]}") == {on_net}
+        docker("stop", "-t", "0", on_net)  # a stopped container keeps its network's ID
+        assert ps(docker, label, f"network={net_id[:12]}") == {on_net}
         assert ps(docker, label, "network=bridge") == {on_bridge}
         assert ps(docker, label, "network=none") == {on_none}
         assert ps(docker, label, "network=none", f"network={net}") == {on_none, on_net,

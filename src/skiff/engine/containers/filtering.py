@@ -30,7 +30,8 @@ def validate(filters: flt.Filters) -> None:
 
 
 def matches(container: Container, filters: flt.Filters, get: Callable[[str], Container],
-            image_id_of: Callable[[str], str | None]) -> bool:
+            image_id_of: Callable[[str], str | None],
+            network_id: Callable[[str], str] | None = None) -> bool:
     """Docker's ``ps`` filters: every key must match; values of one key are alternatives."""
     for key, values in filters.items():
         if key == "id" and not any(container.id.startswith(v) for v in values):
@@ -68,7 +69,7 @@ def matches(container: Container, filters: flt.Filters, get: Callable[[str], Con
             status = (container.state.Health or {}).get("Status", "none")
             if status not in values:
                 return False
-        if key == "network" and not _on_network(container, values):
+        if key == "network" and not _on_network(container, values, network_id):
             return False
         if key == "volume" and not _mounts(container, values):
             return False
@@ -103,8 +104,10 @@ def _match(patterns: list[str], value: str) -> bool:
     return False
 
 
-def _on_network(container: Container, values: list[str]) -> bool:
-    """Attached to, or configured for, a network of that name, or whose ID starts with it."""
+def _on_network(container: Container, values: list[str],
+                network_id: Callable[[str], str] | None = None) -> bool:
+    """Attached to, or configured for, a network of that name, or whose ID starts with it
+    (``network_id`` finds the ID of a network a stopped container is configured for)."""
     settings = container.networking.get("Settings") or {}
     names = set(settings)
     ids = {str(s.get("NetworkID") or "") for s in settings.values() if isinstance(s, dict)}
@@ -115,6 +118,10 @@ def _on_network(container: Container, values: list[str]) -> bool:
         names.add("bridge" if network == "default" else network)
         ids.add(str((config or {}).get("NetworkID") or ""))
     ids |= {n for n in names if len(n) == 64 and all(c in "0123456789abcdef" for c in n)}
+    if network_id is not None and container.has_been_started:
+        # as Docker: a container that ran keeps its networks' IDs once stopped (one only
+        # created has none yet)
+        ids |= {network_id(n) for n in names}
     ids.discard("")
     return any(v in names or any(i.startswith(v) for i in ids) for v in values)
 

@@ -46,7 +46,7 @@ class ContainerQueries:
             items = [c for c in items if c.state.Running]
         filtering.validate(filters)
         items = [c for c in items if filtering.matches(c, filters, self._service.get,
-                                                    self._image_id_of)]
+                                                    self._image_id_of, self.network_id)]
         if limit > 0:
             items = items[:limit]
         link_names = links.names_of_children(self._service.all())
