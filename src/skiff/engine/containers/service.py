@@ -31,6 +31,7 @@ from skiff.engine.containers import (
     etcfiles,
     links,
     logs,
+    namefiles,
     names,
     restart,
     spec,
@@ -408,9 +409,10 @@ class ContainerService:
             link_env, linked_hosts = links.for_start(container, self._containers.get)
             netns_path = await self.sandboxes.prepare(container) if self.sandboxes else None
             if owner is not None:
-                etc = self._share_etc_files(container, owner)
+                etc = namefiles.share(container, owner)
             else:
-                etc = self._write_etc_files(container, host_network, linked_hosts)
+                etc = namefiles.write(container, directory, self.sandboxes, host_network,
+                                      linked_hosts)
             user_mounts = [m for m in spec.user_mounts(host) if m["type"] != "volume"]
             user_mounts += self._volume_mounts(container, rootfs)
             for mount in user_mounts:
@@ -521,37 +523,9 @@ class ContainerService:
                            f"container {other.id} is {other.state.Status}")
         return other
 
-    def _name_settings(self, container: Container, host_network: bool,
-                       linked_hosts: list[tuple[str, str]]) -> tuple[list[str], list[str], str]:
-        """(name servers, resolver options, /etc/hosts) for the container's networks now."""
-        host = container.host_config
-        own = self.sandboxes.own_addresses(container) if self.sandboxes else []
-        # on user networks the embedded DNS at 127.0.0.11 answers, as Docker's does
-        embedded = self.sandboxes.embedded_dns(container) if self.sandboxes else False
-        dns = ["127.0.0.11"] if embedded else host.get("Dns") or []
-        options = list(host.get("DnsOptions") or [])
-        if embedded and not any(o.startswith("ndots:") for o in options):
-            options.append("ndots:0")  # Docker's, unless the user set ndots
-        gateway = self.sandboxes.host_gateway(container) if self.sandboxes else "127.0.0.1"
-        hosts = etcfiles.hosts_file(container.config.get("Hostname") or "",
-                                    host.get("ExtraHosts") or [], host_network, own, gateway,
-                                    linked_hosts, container.config.get("Domainname") or "")
-        return dns, options, hosts
-
-    def _write_etc_files(self, container: Container, host_network: bool,
-                         linked_hosts: list[tuple[str, str]]) -> dict[str, str]:
-        """The container's own /etc/hostname, /etc/hosts and /etc/resolv.conf."""
-        dns, options, hosts = self._name_settings(container, host_network, linked_hosts)
-        return etcfiles.write_all(self._dir(container), container.config.get("Hostname") or "",
-                                  host_network, dns, container.host_config.get("DnsSearch") or [],
-                                  options, hosts)
-
     def refresh_network_files(self, container: Container) -> None:
         """After a running container joined or left a network: its /etc/hosts and resolv.conf
-        follow (its own addresses; 127.0.0.11 once it is on a user network), as Docker's do.
-
-        The files are bind-mounted into the container, so they are rewritten in place.
-        """
+        follow (its own addresses; 127.0.0.11 once it is on a user network), as Docker's do."""
         mode = container.host_config.get("NetworkMode") or ""
         if mode == "host" or mode.startswith("container:") or not container.state.Running:
             return
@@ -559,24 +533,7 @@ class ContainerService:
             _env, linked_hosts = links.for_start(container, self._containers.get)
         except Conflict:  # a linked container stopped since: its line goes
             linked_hosts = []
-        dns, options, hosts = self._name_settings(container, False, linked_hosts)
-        resolv = etcfiles.resolv_conf(False, dns, container.host_config.get("DnsSearch") or [],
-                                      options)
-        for path, content in ((container.hosts_path, hosts), (container.resolv_path, resolv)):
-            with contextlib.suppress(OSError), open(path, "r+b") as fh:
-                fh.write(content.encode())
-                fh.truncate()
-
-    @staticmethod
-    def _share_etc_files(container: Container, owner: Container) -> dict[str, str]:
-        """A container in another's network namespace takes its name and files, as Docker's."""
-        container.config["Hostname"] = owner.config.get("Hostname") or ""
-        container.config["Domainname"] = owner.config.get("Domainname") or ""
-        container.hostname_path = owner.hostname_path
-        container.hosts_path = owner.hosts_path
-        container.resolv_path = owner.resolv_path
-        return {"/etc/hostname": owner.hostname_path, "/etc/hosts": owner.hosts_path,
-                "/etc/resolv.conf": owner.resolv_path}
+        namefiles.refresh(container, self.sandboxes, linked_hosts)
 
     @staticmethod
     def _join_namespaces(owner: Container | None, oci: dict[str, Any]) -> None:
