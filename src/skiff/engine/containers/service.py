@@ -37,7 +37,7 @@ from skiff.engine.containers import (
     spec,
     start_errors,
     users,
-    volumes_from,
+    volume_claims,
 )
 from skiff.engine.containers.attach import MonitorStream
 from skiff.engine.containers.model import (
@@ -280,7 +280,7 @@ class ContainerService:
             image_ref=image_ref, config=merged, host_config=host_config,
             networking=dict(body.get("NetworkingConfig") or {}), runtime=runtime,
             links=linked)
-        container.volumes = self._claim_volumes(container)
+        container.volumes = volume_claims.claim(container, self.get, self.volumes)
         directory = self._dir(container)
         directory.mkdir(parents=True)
         try:
@@ -298,75 +298,6 @@ class ContainerService:
         self._names[name] = container.id
         self._event(container, "create")
         return container.id, warnings
-
-    def _claim_volumes(self, container: Container) -> list[dict[str, Any]]:
-        """The container's volumes: --volumes-from, its own mounts, then the image's VOLUMEs.
-
-        As dockerd: a source's bind mounts come along too (added to ``HostConfig.Mounts``, so
-        the container starts with them and lists them), a later source takes a destination
-        from an earlier one and the container's own mounts take it from both. Named volumes
-        are created if missing (a ``--mount``'s with its driver options), -v /path and VOLUME
-        get anonymous ones, those of -v and VOLUME with the ``VolumeDriver`` asked for. A
-        failed create leaves no anonymous volume behind.
-        """
-        host = container.host_config
-        mounts = spec.user_mounts(host)
-        taken = {m["destination"] for m in mounts}
-        inherited: dict[str, tuple[bool, dict[str, Any]]] = {}  # destination: (bind?, what)
-        for source in host.get("VolumesFrom") or []:
-            ref, writable = volumes_from.parse(source)
-            try:
-                other = self.get(ref)
-            except NotFound as exc:  # a 404 from create would have clients pull the image
-                raise InvalidParameter(exc.message) from None
-            for volume in other.volumes:
-                inherited[volume["Destination"]] = (False, {
-                    **volume, "RW": bool(volume["RW"]) and writable, "Anonymous": False})
-            for item in volumes_from.bind_mounts(other, writable):
-                inherited[item["Target"]] = (True, item)
-        claimed = [v for d, (bind, v) in inherited.items() if not bind and d not in taken]
-        binds = [v for d, (bind, v) in inherited.items() if bind and d not in taken]
-        taken |= set(inherited)
-        by_target = {item.get("Target"): item for item in host.get("Mounts") or []
-                     if item.get("Type") == "volume"}
-        wanted: list[tuple[dict[str, Any], str | None, dict[str, str] | None]] = []
-        for mount in mounts:
-            if mount["type"] != "volume":
-                continue
-            declared = by_target.get(mount["destination"])
-            if declared is None:  # -v name:/path
-                wanted.append((mount, host.get("VolumeDriver"), None))
-            else:  # --mount type=volume: the local driver, with the options it gives
-                config = (declared.get("VolumeOptions") or {}).get("DriverConfig") or {}
-                wanted.append((mount, None, config.get("Options")))
-        for path in container.config.get("Volumes") or {}:
-            if path not in taken:
-                wanted.append(({"destination": path, "type": "volume", "source": "",
-                                "readonly": False, "nocopy": False},
-                               host.get("VolumeDriver"), None))
-        if wanted and self.volumes is None:
-            raise InvalidParameter("volumes are not available")
-        anonymous: list[str] = []
-        try:
-            for mount, driver, options in wanted:
-                assert self.volumes is not None
-                info = self.volumes.create(mount["source"] or None, driver,
-                                           mount.get("labels"), options)
-                if not mount["source"]:
-                    anonymous.append(info["Name"])
-                claimed.append({"Name": info["Name"], "Source": info["Mountpoint"],
-                                "Destination": mount["destination"],
-                                "RW": not mount["readonly"], "NoCopy": mount["nocopy"],
-                                "Anonymous": not mount["source"]})
-        except BaseException:
-            for volume_name in anonymous:
-                assert self.volumes is not None
-                with contextlib.suppress(SkiffError):
-                    self.volumes.remove(volume_name)
-            raise
-        if binds:
-            host["Mounts"] = [*(host.get("Mounts") or []), *binds]
-        return claimed
 
     def volume_users(self, name: str) -> list[str]:
         return [c.id for c in self._containers.values()
@@ -414,7 +345,7 @@ class ContainerService:
                 etc = namefiles.write(container, directory, self.sandboxes, host_network,
                                       linked_hosts)
             user_mounts = [m for m in spec.user_mounts(host) if m["type"] != "volume"]
-            user_mounts += self._volume_mounts(container, rootfs)
+            user_mounts += volume_claims.mounts_at_start(container, rootfs, self.volumes)
             for mount in user_mounts:
                 if mount["type"] == "bind" and not os.path.exists(mount["source"]):
                     os.makedirs(mount["source"], exist_ok=True)
@@ -491,22 +422,6 @@ class ContainerService:
         # the container may have exited before we marked it running
         if runtime.exit_status(container.id) is not None:
             self._spawn(self._handle_exit(container.id))
-
-    def _volume_mounts(self, container: Container, rootfs: Path) -> list[dict[str, Any]]:
-        """Bind mounts of the container's volumes, filled from the image on first use."""
-        result = []
-        for volume in container.volumes:
-            assert self.volumes is not None
-            self.volumes.ready(volume["Name"])
-            if volume.get("NoCopy"):
-                self.volumes.mark_populated(volume["Name"])
-            else:
-                self.volumes.populate(volume["Name"],
-                                      rootfs / volume["Destination"].lstrip("/"))
-            result.append({"destination": volume["Destination"], "type": "bind",
-                           "source": str(self.volumes.ready(volume["Name"])),
-                           "options": ["rbind", "rw" if volume["RW"] else "ro", "rprivate"]})
-        return result
 
     async def _release_sandbox(self, container: Container) -> None:
         if self.sandboxes is not None:
