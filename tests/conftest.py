@@ -141,10 +141,9 @@ def session_root() -> Iterator[Path]:
     cleanup_root(root)
 
 
-def leftovers(root: Path) -> list[str]:
-    """Mounts and processes (conmon, skiffd) that still mention ``root``."""
-    with open("/proc/mounts") as fh:
-        found = [f"mount {line.split()[1]}" for line in fh if str(root) in line]
+def processes(needle: str) -> set[tuple[int, str]]:
+    """(pid, command line) of every process whose command line mentions ``needle``."""
+    found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -153,8 +152,16 @@ def leftovers(root: Path) -> list[str]:
                 errors="replace").strip()
         except OSError:
             continue
-        if str(root) in cmdline:
-            found.append(f"process {entry.name}: {cmdline}")
+        if needle in cmdline:
+            found.add((int(entry.name), cmdline))
+    return found
+
+
+def leftovers(root: Path) -> list[str]:
+    """Mounts and processes (conmon, skiffd) that still mention ``root``."""
+    with open("/proc/mounts") as fh:
+        found = [f"mount {line.split()[1]}" for line in fh if str(root) in line]
+    found += [f"process {pid}: {cmdline}" for pid, cmdline in sorted(processes(str(root)))]
     return found
 
 

@@ -36,7 +36,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import Daemon, UnixHTTPConnection
+from tests.conftest import Daemon, UnixHTTPConnection, processes
 
 BRIDGE_NAME = "com.docker.network.bridge.name"
 SETTLE = 3.0  # seconds a leftover may take to go before it counts as a leak
@@ -119,21 +119,6 @@ def _mounts(needle: str) -> set[str]:
         return {line.strip() for line in fh if needle in line}
 
 
-def _processes(needle: str) -> set[tuple[int, str]]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(
-                errors="replace").strip()
-        except OSError:
-            continue
-        if needle in cmdline:
-            found.add((int(entry.name), cmdline))
-    return found
-
-
 def _rules() -> list[str]:
     lines = []
     for table in ("nat", "filter"):
@@ -178,7 +163,7 @@ class Snapshot:
             images={f"{i['Id'][7:19]} {' '.join(i.get('RepoTags') or [])}"
                     for i in _get(daemon, "/images/json?all=1")},
             mounts=_mounts(str(session_root)),
-            processes={p for p in _processes(str(session_root))
+            processes={p for p in processes(str(session_root))
                        if p[0] != daemon.process.pid},
             netns={p.name for p in netns_dir.iterdir()} if netns_dir.exists() else set(),
             # skiff's masquerade and isolation rules for the default bridge are made on its
@@ -219,7 +204,7 @@ def find_leaks(daemon: Daemon, session_root: Path, default_bridge: str, before: 
     links = _links()
     rules = _rules()
     all_mounts = _mounts("")
-    all_processes = _processes("")
+    all_processes = processes("")
     for network_id, network in sorted(gone_networks.items()):
         what = f"removed network {network.name} ({network_id[:12]}, {network.subnet or '?'})"
         if network.bridge in links:

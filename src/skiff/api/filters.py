@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 
 from skiff.errdefs import InvalidParameter
@@ -62,3 +63,18 @@ def parse_bool(key: str, value: str) -> bool:
     if lowered in ("false", "0"):
         return False
     raise InvalidParameter(f"invalid filter '{key}={value}'")
+
+
+def match(patterns: list[str], value: str) -> bool:
+    """dockerd's ``filters.Args.Match``: a value equal to a pattern, or a regular expression
+    found in it (``name=^v1$``, ``name=v1``); a pattern that does not compile matches nothing,
+    without an error, as in dockerd."""
+    for pattern in patterns:
+        if pattern == value:
+            return True
+        try:
+            if re.search(pattern, value):
+                return True
+        except re.error:
+            continue
+    return False

@@ -46,6 +46,18 @@ def _returning_home() -> Iterator[None]:
                 os.close(home)
 
 
+@contextlib.contextmanager
+def _inside(netns: Path) -> Iterator[None]:
+    """The body runs in ``netns``; the thread is back in its own namespace afterwards."""
+    with _returning_home():
+        target = os.open(netns, os.O_RDONLY)
+        try:
+            _setns(target)
+        finally:
+            os.close(target)
+        yield
+
+
 def _loopback_up() -> None:
     """``ip link set lo up`` in the current thread's namespace, by ioctl."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -64,12 +76,7 @@ def create(path: Path) -> None:
 
 
 def _bound_in(netns: Path, kind: int, address: str, port: int) -> socket.socket:
-    with _returning_home():
-        target = os.open(netns, os.O_RDONLY)
-        try:
-            _setns(target)
-        finally:
-            os.close(target)
+    with _inside(netns):
         sock = socket.socket(socket.AF_INET, kind)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -95,10 +102,5 @@ def tcp_in(netns: Path, address: str, port: int) -> socket.socket:
 
 def link_names(netns: Path) -> set[str]:
     """The names of the links in ``netns``."""
-    with _returning_home():
-        target = os.open(netns, os.O_RDONLY)
-        try:
-            _setns(target)
-        finally:
-            os.close(target)
+    with _inside(netns):
         return {name for _index, name in socket.if_nameindex()}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from skiff.api import filters as flt
@@ -36,8 +35,8 @@ def matches(container: Container, filters: flt.Filters, get: Callable[[str], Con
     for key, values in filters.items():
         if key == "id" and not any(container.id.startswith(v) for v in values):
             return False
-        if key == "name" and not (_match(values, "/" + container.name) or
-                                  _match(values, container.name)):
+        if key == "name" and not (flt.match(values, "/" + container.name) or
+                                  flt.match(values, container.name)):
             return False
         if key == "label" and not flt.match_labels(values, container.labels):
             return False
@@ -88,20 +87,6 @@ def matches(container: Container, filters: flt.Filters, get: Callable[[str], Con
 
 def _in(ranges: list[tuple[int, int, str]], port: int, proto: str) -> bool:
     return any(start <= port <= end and proto == wanted for start, end, wanted in ranges)
-
-
-def _match(patterns: list[str], value: str) -> bool:
-    """dockerd's ``filters.Args.Match``: equal to a pattern, or a regular expression found in
-    it; a pattern that does not compile matches nothing (and is no error)."""
-    for pattern in patterns:
-        if pattern == value:
-            return True
-        try:
-            if re.search(pattern, value):
-                return True
-        except re.error:
-            continue
-    return False
 
 
 def _on_network(container: Container, values: list[str],

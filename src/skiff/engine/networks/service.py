@@ -239,21 +239,10 @@ class NetworkService:
         return [n.to_api() for n in result]
 
     def _matches(self, network: Network, filters: flt.Filters) -> bool:
-        def match(patterns: list[str], value: str) -> bool:
-            """dockerd's ``filters.Args.Match``: equal, or a regular expression found in the
-            value; a pattern that does not compile matches nothing (and is no error)."""
-            for pattern in patterns:
-                try:
-                    if pattern == value or re.search(pattern, value):
-                        return True
-                except re.error:
-                    continue
-            return False
-
         for key, values in filters.items():
-            if key == "name" and not match(values, network.name):
+            if key == "name" and not flt.match(values, network.name):
                 return False
-            if key == "id" and not match(values, network.id):
+            if key == "id" and not flt.match(values, network.id):
                 return False
             if key == "driver" and network.driver not in values:
                 return False

@@ -116,7 +116,7 @@ class VolumeService:
     def list_volumes(self, filters: flt.Filters) -> dict[str, Any]:
         items = []
         for volume in sorted(self._volumes.values(), key=lambda v: v.name):
-            if "name" in filters and not _docker_match(filters["name"], volume.name):
+            if "name" in filters and not flt.match(filters["name"], volume.name):
                 continue
             if "driver" in filters and "local" not in filters["driver"]:
                 continue
@@ -197,21 +197,6 @@ class VolumeService:
         if not volume.populated:
             volume.populated = True
             self._save(volume)
-
-
-def _docker_match(patterns: list[str], value: str) -> bool:
-    """dockerd's ``filters.Args.Match``: a value equal to a pattern, or a regular expression
-    found in it (``name=^v1$``, ``name=v1``); a pattern that does not compile matches nothing,
-    without an error, as in dockerd."""
-    for pattern in patterns:
-        if pattern == value:
-            return True
-        try:
-            if re.search(pattern, value):
-                return True
-        except re.error:
-            continue
-    return False
 
 
 MS_RDONLY, MS_BIND = 1, 4096
