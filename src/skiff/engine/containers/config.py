@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from skiff.engine.containers import caps, spec
 from skiff.engine.containers.model import Container
-from skiff.engine.networks.ipam import Pool
 from skiff.errdefs import InvalidParameter, NotFound
 
 
@@ -79,7 +78,7 @@ def validate_network_mode(host_config: dict[str, Any], request: dict[str, Any],
                           get: Callable[[str], Container],
                           is_network: Callable[[str], bool],
                           endpoints: dict[str, Any] | None = None,
-                          network_pool: Callable[[str], Pool | None] | None = None) -> None:
+                          network_pool: Callable[[str], SubnetFacts | None] | None = None) -> None:
     """The network mode names something that exists; ``container:`` mode asks for nothing of
     its own. ``request`` is the config as the client sent it (before the image's).
 
@@ -109,7 +108,7 @@ def validate_network_mode(host_config: dict[str, Any], request: dict[str, Any],
 
 
 def validate_endpoints(endpoints: dict[str, Any],
-                       network_pool: Callable[[str], Pool | None]) -> None:
+                       network_pool: Callable[[str], SubnetFacts | None]) -> None:
     """Docker's ``validateNetworkingConfig``: every endpoint's problems, in its words."""
     problems = []
     for network, endpoint in endpoints.items():
@@ -124,7 +123,32 @@ def validate_endpoints(endpoints: dict[str, Any],
         raise InvalidParameter("\n".join(problems))
 
 
-def endpoint_errors(network: str, endpoint: dict[str, Any], pool: Pool | None) -> list[str]:
+IP = TypeVar("IP", ipaddress.IPv4Address, ipaddress.IPv6Address)
+
+
+class SubnetFacts(Protocol):
+    """What create needs to know of a network's IPAM (the network service's pools have it)."""
+
+    subnet: ipaddress.IPv4Network
+    user_subnet: bool
+
+
+def _address(text: str, family: type[IP], errors: list[str], label: str) -> IP | None:
+    """``text`` as an address of ``family``, or None (and Docker's message) if it is none."""
+    if not text:
+        return None
+    try:
+        address = family(text)
+    except ValueError:
+        address = None
+    if address is None or address.is_unspecified:
+        errors.append(f"invalid {label} address: {text}")
+        return None
+    return address
+
+
+def endpoint_errors(network: str, endpoint: dict[str, Any],
+                    pool: SubnetFacts | None) -> list[str]:
     """What is wrong with one network's endpoint settings (Docker's validateEndpointSettings).
 
     ``pool`` is the network's IPAM when the network exists.
@@ -132,7 +156,7 @@ def endpoint_errors(network: str, endpoint: dict[str, Any], pool: Pool | None) -
     ipam = endpoint.get("IPAMConfig") or {}
     ipv4 = str(ipam.get("IPv4Address") or "")
     ipv6 = str(ipam.get("IPv6Address") or "")
-    errors = []
+    errors: list[str] = []
     if not _user_defined(network):
         if ipv4 or ipv6:
             errors.append("user specified IP address is supported on user defined networks "
@@ -140,26 +164,8 @@ def endpoint_errors(network: str, endpoint: dict[str, Any], pool: Pool | None) -
         if endpoint.get("Aliases"):
             errors.append("network-scoped alias is supported only for containers in user "
                           "defined networks")
-    address: ipaddress.IPv4Address | None = None
-    if ipv4:
-        try:
-            address = ipaddress.IPv4Address(ipv4)
-        except ValueError:
-            errors.append(f"invalid IPv4 address: {ipv4}")
-        else:
-            if address.is_unspecified:
-                errors.append(f"invalid IPv4 address: {ipv4}")
-                address = None
-    address6: ipaddress.IPv6Address | None = None
-    if ipv6:
-        try:
-            address6 = ipaddress.IPv6Address(ipv6)
-        except ValueError:
-            errors.append(f"invalid IPv6 address: {ipv6}")
-        else:
-            if address6.is_unspecified:
-                errors.append(f"invalid IPv6 address: {ipv6}")
-                address6 = None
+    address = _address(ipv4, ipaddress.IPv4Address, errors, "IPv4")
+    address6 = _address(ipv6, ipaddress.IPv6Address, errors, "IPv6")
     unconfigured = ("user specified IP address is supported only when connecting to "
                     "networks with user configured subnets")
     # the default bridge's subnet is the daemon's configuration (--bip), never "unconfigured"

@@ -51,7 +51,6 @@ from skiff.engine.containers.model import (
 )
 from skiff.engine.events import EventService
 from skiff.engine.images.service import ImageService
-from skiff.engine.networks.ipam import Pool
 from skiff.engine.volumes.service import VolumeService
 from skiff.errdefs import (
     Conflict,
@@ -132,7 +131,8 @@ class ContainerService:
         self.observers: list[LifecycleObserver] = []
         self.is_network: Callable[[str], bool] = lambda _name: False
         # the address pool of the network a name stands for (None: no such network)
-        self.network_pool: Callable[[str], Pool | None] = lambda _name: None
+        self.network_pool: Callable[[str], config_rules.SubnetFacts | None] = \
+            lambda _name: None
         self.sandboxes: SandboxProvider | None = None
         self.volumes: VolumeService | None = None
         self._backoff: dict[str, restart.Backoff] = {}

@@ -170,7 +170,17 @@ class Sandboxes:
         moving = (container.networking.get("PortsOn") or {}).get("Network") == network.name
         if moving:
             await self._unforward_ports(container, path)
-        endpoint = network.endpoints.pop(container.id)
+        await self._detach(container, network, path)
+        settings = dict(container.networking.get("Settings") or {})
+        settings.pop(network.name, None)
+        container.networking["Settings"] = settings
+        remaining = self._networks.attached(container.id)
+        if moving and remaining and path.exists():  # as Docker: the ports follow
+            await self._forward_ports(container, remaining[0], path)
+
+    async def _detach(self, container: Container, network: Network, path: Path) -> None:
+        """Take the container's endpoint off ``network``: veth, address, record."""
+        endpoint = network.endpoints.pop(container.id, {})
         assert network.pool is not None
         address = Addr(str(endpoint.get("IPv4Address", "0.0.0.0/0")).split("/")[0])
         if path.exists():
@@ -179,12 +189,6 @@ class Sandboxes:
                                  container.id, path, str(endpoint.get("Interface", "eth0")))
         network.pool.release(address)
         self._networks.save(network)
-        settings = dict(container.networking.get("Settings") or {})
-        settings.pop(network.name, None)
-        container.networking["Settings"] = settings
-        remaining = self._networks.attached(container.id)
-        if moving and remaining and path.exists():  # as Docker: the ports follow
-            await self._forward_ports(container, remaining[0], path)
 
     async def _publish(self, container: Container, network: Network, path: Path) -> None:
         """Reserve the published host ports and forward them (on the primary network)."""
@@ -289,15 +293,7 @@ class Sandboxes:
         container.networking.pop("Bindings", None)
         container.networking.pop("Ports", None)
         for network in attached:
-            endpoint = network.endpoints.pop(container.id, {})
-            assert network.pool is not None
-            address = Addr(str(endpoint.get("IPv4Address", "0.0.0.0/0")).split("/")[0])
-            if path.exists():
-                with contextlib.suppress(SkiffError):
-                    await cni.delete(_cni_conf(network, address, bool(endpoint.get("Primary"))),
-                                     container.id, path, str(endpoint.get("Interface", "eth0")))
-            network.pool.release(address)
-            self._networks.save(network)
+            await self._detach(container, network, path)
         netns.remove(path)
         container.networking.pop("Settings", None)
         container.networking.pop("SandboxKey", None)
