@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,20 +183,9 @@ def remove_skiff_bridge() -> None:
     """Delete skiffd's default bridge and its rules (skiffd leaves them when it stops)."""
     subprocess.run(["ip", "link", "delete", SKIFF_BRIDGE], check=False,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subnet = str(ipaddress.IPv4Interface(SKIFF_BIP).network)
-    rule = ["POSTROUTING", "-s", subnet, "!", "-o", SKIFF_BRIDGE, "-j", "MASQUERADE",
-            "-m", "comment", "--comment", "skiff"]
-    while subprocess.run(["iptables", "-w", "-t", "nat", "-D", *rule], check=False,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
-        pass
-    # and the bridge's isolation rules (skiff keeps networks apart as Docker does)
-    rules = subprocess.run(["iptables", "-w", "-S"], capture_output=True, text=True).stdout
-    for line in rules.splitlines():
-        words = line.split()
-        if words[:2] in (["-A", "SKIFF-ISOLATION-1"], ["-A", "SKIFF-ISOLATION-2"]) and \
-                SKIFF_BRIDGE in words:
-            subprocess.run(["iptables", "-w", "-D", *words[1:]], check=False,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "skiff.drivers.network.firewall", "release",
+                    SKIFF_BRIDGE], check=False, timeout=60, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
 
 
 def kill9(pidfile: Path, seconds: float = 10.0) -> list[str]:

@@ -102,21 +102,12 @@ def cleanup_root(root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def remove_bridge(bridge: str, subnet: str) -> None:
-    """Drop a default bridge a test daemon made, its NAT rule and its isolation rules
-    (like docker0's, they outlive the daemon)."""
+def remove_bridge(bridge: str) -> None:
+    """Drop a default bridge a test daemon made and its firewall rules (like docker0's, they
+    outlive the daemon)."""
     subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
-    rule = ["POSTROUTING", "-s", subnet, "!", "-o", bridge, "-j", "MASQUERADE", "-m",
-            "comment", "--comment", "skiff"]
-    while subprocess.run(["iptables", "-w", "-t", "nat", "-D", *rule],
-                         capture_output=True).returncode == 0:
-        pass
-    rules = subprocess.run(["iptables", "-w", "-S"], capture_output=True, text=True).stdout
-    for line in rules.splitlines():
-        words = line.split()
-        if words[:2] in (["-A", "SKIFF-ISOLATION-1"], ["-A", "SKIFF-ISOLATION-2"]) and \
-                bridge in words:
-            subprocess.run(["iptables", "-w", "-D", *words[1:]], capture_output=True)
+    subprocess.run([sys.executable, "-m", "skiff.drivers.network.firewall", "release", bridge],
+                   capture_output=True, timeout=60)
 
 
 def import_busybox(daemon: Daemon) -> None:
@@ -206,7 +197,7 @@ def daemon(session_root: Path) -> Iterator[Daemon]:
             subprocess.run([DOCKER, "-H", d.host, "rm", "-f", *ids], capture_output=True)
         stop_daemon(d)
         cleanup_root(root)
-        remove_bridge(bridge, f"{subnet}.0/24")
+        remove_bridge(bridge)
 
 
 class DockerCLI:

@@ -11,10 +11,10 @@ session, by
   test's private daemon root is cleaned up (``private_root``);
 - the session daemon's events during the module: containers and networks it destroyed must
   have taken their mounts, monitors, network namespaces, cgroups, bridges and iptables rules
-  (nat and filter: skiff's masquerade rule names the bridge, CNI portmap's rules the container
-  ID and a chain named from a hash of network name and container ID) with them.
+  (nat and filter: skiff's rules name the bridge in their comments, CNI portmap's rules the
+  container ID and a chain named from a hash of network name and container ID) with them.
 
-The session daemon's default bridge and its masquerade rule stay by design, like docker0.
+The session daemon's default bridge and its firewall rules stay by design, like docker0's.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ class Snapshot:
             # skiff's masquerade and isolation rules for the default bridge are made on its
             # first use, then kept (as docker0's)
             default_bridge_rules={r for r in _rules() if _mentions(r, default_bridge)
-                                  and "--comment skiff" not in r})
+                                  and not re.search(r'--comment "?skiff', r)})
 
 
 def find_leaks(daemon: Daemon, session_root: Path, default_bridge: str, before: Snapshot,

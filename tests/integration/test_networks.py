@@ -552,7 +552,7 @@ def test_live_restore_keeps_networking(private_root: Path) -> None:
         cli("network", "rm", net, check=False)
         for daemon in running:
             stop_daemon(daemon)
-        remove_bridge(bridge, subnet)  # nothing left to do unless the daemons failed
+        remove_bridge(bridge)  # nothing left to do unless the daemons failed
 
 
 def test_networking_of_a_container_that_died_while_skiffd_was_down(
@@ -593,7 +593,7 @@ def test_networking_of_a_container_that_died_while_skiffd_was_down(
         cli("network", "rm", net, check=False)
         for daemon in running:
             stop_daemon(daemon)
-        remove_bridge(bridge, subnet)
+        remove_bridge(bridge)
 
 
 def _free_port_pair() -> int:

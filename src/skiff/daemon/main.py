@@ -21,8 +21,9 @@ from aiohttp import web
 
 from skiff import __version__
 from skiff.daemon.config import DaemonConfig, load
-from skiff.drivers import cgroups
+from skiff.drivers import cgroups, requirements
 from skiff.drivers.logging.base import ReadConfig
+from skiff.drivers.network.firewall import Firewall
 from skiff.drivers.runtime.base import Runtime
 from skiff.drivers.runtime.conmon import ConmonRuntime
 from skiff.drivers.runtime.exits import ExitWatcher
@@ -57,8 +58,6 @@ from skiff.store.layout import Layout
 
 log = logging.getLogger("skiffd")
 
-INIT_CANDIDATES = ("/usr/bin/tini-static", "/usr/bin/catatonit", "/usr/libexec/podman/catatonit")
-
 
 class StartupError(Exception):
     """skiffd cannot start; the message says why."""
@@ -71,6 +70,7 @@ class Daemon:
     containers: ContainerService
     exits: ExitWatcher
     runner: web.AppRunner
+    sandboxes: Sandboxes
 
 
 def find_runtimes(config: DaemonConfig) -> dict[str, str]:
@@ -123,6 +123,9 @@ async def build(config: DaemonConfig) -> Daemon:
     check_hosts(config)
     layout = Layout(config.data_root, config.exec_root)
     layout.ensure()
+    host_warnings = [r.warning() for r in requirements.missing()]
+    for warning in host_warnings:  # one line each, as dockerd says what it lacks
+        log.warning("%s", warning)
     runtime_paths = find_runtimes(config)
     moved = cgroups.prepare_hybrid()
     if moved:
@@ -141,7 +144,7 @@ async def build(config: DaemonConfig) -> Daemon:
     defaults = DaemonDefaults(
         runtime=config.default_runtime, log_type=config.log_driver,
         log_options=config.log_opts,
-        init_binary=next((p for p in INIT_CANDIDATES if os.path.exists(p)), None),
+        init_binary=requirements.INIT.found(),
         seccomp_profile=seccomp.load_default())
     containers = ContainerService(layout, db, events, images, snapshots, runtimes, defaults)
     containers.load()
@@ -152,7 +155,9 @@ async def build(config: DaemonConfig) -> Daemon:
     containers.network_pool = lambda ref: networks.get(ref).pool if networks.exists(ref) \
         else None
     dns = DnsServer(networks, containers.name_of, containers.link_aliases)
-    sandboxes = Sandboxes(networks, layout, dns, default_bridge=config.bridge != "none")
+    sandboxes = Sandboxes(networks, layout, Firewall(), dns,
+                          default_bridge=config.bridge != "none")
+    await sandboxes.restore_firewall()
     containers.sandboxes = sandboxes
     volumes = VolumeService(db, events, layout.data_root / "volumes")
     volumes.users = containers.volume_users
@@ -165,7 +170,7 @@ async def build(config: DaemonConfig) -> Daemon:
     queries = ContainerQueries(containers, images, snapshots, layout)
     queries.network_id = lambda ref: networks.get(ref).id if networks.exists(ref) else ""
     system = SystemService(layout, queries, images, runtime_paths, config.default_runtime,
-                           daemon_id(layout), config.live_restore)
+                           daemon_id(layout), config.live_restore, sandboxes, host_warnings)
     system.volumes = volumes
     app = server_app.create_app()
     routes = server_app.Routes(app)
@@ -183,7 +188,7 @@ async def build(config: DaemonConfig) -> Daemon:
         await _listen(runner, host, config)
     events.publish("daemon", "start", daemon_id(layout), {"name": os.uname().nodename})
     await containers.start_by_policy()
-    return Daemon(config, db, containers, exits, runner)
+    return Daemon(config, db, containers, exits, runner, sandboxes)
 
 
 async def _listen(runner: web.AppRunner, host: str, config: DaemonConfig) -> None:
@@ -215,6 +220,15 @@ async def serve(config: DaemonConfig) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    reloads: set[asyncio.Task[None]] = set()
+
+    def reload() -> None:  # as dockerd's reload, and firewalld's: the rules come back
+        log.info("reload: restoring firewall rules")
+        task = asyncio.ensure_future(daemon.sandboxes.restore_firewall())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
     log.info("skiffd %s started (data root %s)", __version__, config.data_root)
     await stop.wait()
     log.info("shutting down%s", " (containers keep running)" if config.live_restore else "")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import platform
 import socket
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from skiff import __version__
 from skiff.api import versions
@@ -36,12 +37,23 @@ def _os_name() -> str:
     return platform.system()
 
 
+class NetworkDiagnosis(Protocol):
+    """What the host's networking says of itself (forwarding, firewall rules)."""
+
+    async def firewall_warnings(self) -> list[str]: ...
+
+    def forwarding_facts(self) -> dict[str, bool]: ...
+
+
 class SystemService:
     """Facts about the daemon and the host."""
 
     def __init__(self, layout: Layout, containers: ContainerQueries, images: ImageService,
                  runtimes: dict[str, str], default_runtime: str, daemon_id: str,
-                 live_restore: bool) -> None:
+                 live_restore: bool, network: NetworkDiagnosis,
+                 host_warnings: Sequence[str] = ()) -> None:
+        self._network = network
+        self._host_warnings = [f"WARNING: {w}" for w in host_warnings]
         self._layout = layout
         self._containers = containers
         self._images = images
@@ -72,7 +84,8 @@ class SystemService:
             "BuildTime": "",
         }
 
-    def info(self) -> dict[str, Any]:
+    async def info(self) -> dict[str, Any]:
+        warnings = self._host_warnings + await self._network.firewall_warnings()
         counts = self._containers.counts()
         uname = os.uname()
         cgroup_version = str(cgroups.version())
@@ -90,8 +103,8 @@ class SystemService:
                         "Authorization": None, "Log": ["json-file", "none"]},
             "MemoryLimit": True, "SwapLimit": cgroups.swap_limit_supported(),
             "CpuCfsPeriod": True, "CpuCfsQuota": True, "CPUShares": True, "CPUSet": True,
-            "PidsLimit": True, "IPv4Forwarding": True, "BridgeNfIptables": False,
-            "BridgeNfIp6tables": False, "Debug": False, "NFd": len(os.listdir("/proc/self/fd")),
+            "PidsLimit": True, **self._network.forwarding_facts(), "Debug": False,
+            "NFd": len(os.listdir("/proc/self/fd")),
             "OomKillDisable": cgroup_version == "1", "NGoroutines": 0, "SystemTime": iso_now(),
             "LoggingDriver": "json-file", "CgroupDriver": "cgroupfs",
             "CgroupVersion": cgroup_version, "NEventsListener": 0,
@@ -115,7 +128,7 @@ class SystemService:
             "ContainerdCommit": {"ID": ""}, "RuncCommit": {"ID": ""}, "InitCommit": {"ID": ""},
             "SecurityOptions": ["name=seccomp,profile=builtin", "name=cgroupns"
                                 if cgroup_version == "2" else "name=no-cgroupns"],
-            "Warnings": None,
+            "Warnings": warnings or None,
         }
 
     def disk_usage(self) -> dict[str, Any]:

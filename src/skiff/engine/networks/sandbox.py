@@ -15,7 +15,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from skiff.drivers.network import cni, isolation, links, masquerade, netns, nssock
+from skiff.drivers.network import cni, links, netns, nssock
+from skiff.drivers.network.base import BridgeNetwork, Firewall
 from skiff.engine.containers.model import Container
 from skiff.engine.networks import ports
 from skiff.engine.networks.dns import DnsServer
@@ -54,6 +55,14 @@ def _cni_conf(network: Network, address: Addr, primary: bool,
     return conf
 
 
+def firewall_view(network: Network) -> BridgeNetwork:
+    """What the firewall needs to know of a bridge network."""
+    assert network.pool is not None
+    return BridgeNetwork(bridge_name(network), str(network.pool.subnet), network.internal,
+                         icc=network.options.get(ICC, "true") != "false",
+                         masquerade=network.options.get(MASQUERADE, "true") != "false")
+
+
 def _dns_servers(container: Container) -> list[str]:
     return list(container.host_config.get("Dns") or [])
 
@@ -65,33 +74,38 @@ def mac_for(address: Addr) -> str:
 class Sandboxes:
     """Creates and tears down network sandboxes for containers on user networks."""
 
-    def __init__(self, networks: NetworkService, layout: Layout,
+    def __init__(self, networks: NetworkService, layout: Layout, firewall: Firewall,
                  dns: DnsServer | None = None, default_bridge: bool = True) -> None:
         self._networks = networks
         self._default_bridge = default_bridge
         self._dns = dns
+        self._firewall = firewall
         self._dir = layout.exec_root / "netns"
-        self._firewalled: set[str] = set()  # networks whose rules are in place
         self._ports = ports.Reservations()
         networks.on_removed.append(self._drop_bridge)
 
-    async def _firewall(self, network: Network) -> None:
-        """The network's rules, once: outbound NAT (unless internal or turned off), isolation."""
-        if network.id in self._firewalled:
-            return
-        assert network.pool is not None
-        bridge = bridge_name(network)
-        if not network.internal and network.options.get(MASQUERADE, "true") != "false":
-            await masquerade.ensure(str(network.pool.subnet), bridge)
-        await isolation.isolate(bridge, icc=network.options.get(ICC, "true") != "false")
-        self._firewalled.add(network.id)
+    def _live_bridges(self) -> list[BridgeNetwork]:
+        return [firewall_view(n) for n in self._networks.bridges()
+                if links.kind(bridge_name(n)) == "bridge"]
+
+    async def restore_firewall(self) -> None:
+        """At start and on reload: the rules of every network whose bridge exists."""
+        try:
+            await self._firewall.reconcile(self._live_bridges())
+        except (OSError, SkiffError) as exc:  # skiffd still serves; attaching says it again
+            log.warning("firewall rules not restored: %s", exc)
+
+    async def firewall_warnings(self) -> list[str]:
+        """What /info says of the firewall (forwarding, bridge-nf-call, missing rules)."""
+        return await self._firewall.diagnose(self._live_bridges())
+
+    def forwarding_facts(self) -> dict[str, bool]:
+        return self._firewall.facts()
 
     async def _drop_bridge(self, network: Network) -> None:
         """A removed network takes its bridge and its rules with it."""
         if network.driver == "bridge" and network.pool is not None:
-            await masquerade.remove(str(network.pool.subnet), bridge_name(network))
-            await isolation.release(bridge_name(network))
-            self._firewalled.discard(network.id)
+            await self._firewall.release(bridge_name(network))
             if not network.adopted_bridge:
                 await links.delete(bridge_name(network))
 
@@ -257,7 +271,8 @@ class Sandboxes:
             (container.config.get("MacAddress") if index == 0 else None)
         conf = _cni_conf(network, address, index == 0, mac)
         try:
-            await self._firewall(network)
+            # checked at every attach: another firewall manager may have flushed them
+            await self._firewall.ensure([firewall_view(network)])
             result = await cni.add(conf, container.id, path, ifname)
         except BaseException:  # nothing half attached: no endpoint, no address, no veth
             with contextlib.suppress(SkiffError):

@@ -162,6 +162,11 @@ class NetworkService:
         """Write a network (its endpoints and allocations) through to the store."""
         self._save(network)
 
+    def bridges(self) -> list[Network]:
+        """Every bridge network with addresses (the default one too, unless disabled)."""
+        return [n for n in self._networks.values() if n.driver == "bridge" and
+                n.pool is not None]
+
     def attached(self, container_id: str) -> list[Network]:
         return [n for n in self._networks.values() if container_id in n.endpoints]
 

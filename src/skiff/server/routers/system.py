@@ -17,7 +17,7 @@ from skiff.server.app import Routes, json_response
 class SystemBackend(Protocol):
     def version(self) -> dict[str, Any]: ...
 
-    def info(self) -> dict[str, Any]: ...
+    async def info(self) -> dict[str, Any]: ...
 
     def disk_usage(self) -> dict[str, Any]: ...
 
@@ -43,7 +43,7 @@ def setup(routes: Routes, system: SystemBackend, events: EventsBackend) -> None:
         return json_response(system.version())
 
     async def info(request: web.Request) -> web.StreamResponse:
-        return json_response(system.info())
+        return json_response(await system.info())
 
     async def df(request: web.Request) -> web.StreamResponse:
         return json_response(system.disk_usage())
