@@ -271,8 +271,9 @@ class Sandboxes:
             (container.config.get("MacAddress") if index == 0 else None)
         conf = _cni_conf(network, address, index == 0, mac)
         try:
-            # checked at every attach: another firewall manager may have flushed them
-            await self._firewall.ensure([firewall_view(network)])
+            # checked at every attach, for every bridge: another firewall manager may have
+            # flushed them all (one read of the rules, one write when something is missing)
+            await self._firewall.ensure({firewall_view(network), *self._live_bridges()})
             result = await cni.add(conf, container.id, path, ifname)
         except BaseException:  # nothing half attached: no endpoint, no address, no veth
             with contextlib.suppress(SkiffError):
