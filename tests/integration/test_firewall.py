@@ -90,8 +90,8 @@ def test_networking_works_with_forward_policy_drop(docker: DockerCLI, forward_dr
     net, server, local, anywhere = web
     address = _host_address()
     # by name on the network, and the page
-    reached = _in_container(docker, net, "ping -c1 -W5 web >/dev/null && "
-                            "timeout 10 wget -qO- http://web/")
+    reached = _in_container(docker, net, "ping -c1 -W5 web >/dev/null && timeout 10 sh -c "
+                            "'until wget -qO- http://web/; do sleep 0.2; done'")
     assert reached.returncode == 0 and reached.stdout.strip() == server, reached.stderr
     # published ports from the host: on 127.0.0.1 and on the host's own address
     assert _curl(f"http://127.0.0.1:{local}/") == server
@@ -181,6 +181,24 @@ def test_sighup_restores_the_rules(daemon: Daemon, docker: DockerCLI, forward_dr
     reached = docker("exec", server, "timeout", "10", "wget", "-qO-", "http://web/")
     assert reached.stdout.strip() == server
     assert not [w for w in _warnings(daemon) if "firewall rules are missing" in w]
+
+
+def test_sighup_puts_the_jump_back_above_rules_inserted_later(daemon: Daemon,
+                                                             docker: DockerCLI) -> None:
+    tag = f"not-skiff-{secrets.token_hex(3)}"
+    foreign = ["-s", "192.0.2.1/32", "-m", "comment", "--comment", tag, "-j", "DROP"]
+    _iptables("-I", "FORWARD", "1", *foreign)  # as dockerd does with its jumps when it starts
+    try:
+        daemon.process.send_signal(signal.SIGHUP)
+        def first_rule() -> str:
+            return next(r for r in _iptables("-S", "FORWARD").splitlines() if r.startswith("-A"))
+
+        wait_until(lambda: first_rule().endswith("-j SKIFF-FORWARD"),
+                   what="skiff's jump first after SIGHUP")
+        rules = _iptables("-S", "FORWARD")
+        assert rules.count("-j SKIFF-FORWARD") == 1 and tag in rules  # moved, theirs kept
+    finally:
+        _iptables("-D", "FORWARD", *foreign)
 
 
 def test_info_reports_the_kernel_s_forwarding_settings(daemon: Daemon) -> None:

@@ -100,6 +100,18 @@ def test_a_flushed_chain_is_filled_again_and_the_jump_goes_first() -> None:
     assert "nat" not in plan  # what is there is not added twice
 
 
+def test_at_start_the_jump_moves_back_above_what_others_inserted() -> None:
+    below = SAVED.replace("-A FORWARD -m comment --comment skiff -j SKIFF-FORWARD\n"
+                          "-A FORWARD -j DOCKER-USER\n",
+                          "-A FORWARD -j DOCKER-USER\n"
+                          "-A FORWARD -m comment --comment skiff -j SKIFF-FORWARD\n")
+    assert restore_text(plan_ensure(parse(below), bridge_rules(NET))) == ""  # at attach
+    assert plan_ensure(parse(below), bridge_rules(NET), to_top=True) == {"filter": [
+        "-D FORWARD -m comment --comment skiff -j SKIFF-FORWARD",
+        "-I FORWARD 1 -j SKIFF-FORWARD -m comment --comment skiff"]}
+    assert plan_ensure(parse(SAVED), bridge_rules(NET), to_top=True) == {}  # first already
+
+
 def test_a_bare_host_gets_the_chains_declared_once() -> None:
     bare = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\nCOMMIT\n"
     text = restore_text(plan_ensure(parse(bare), bridge_rules(NET)))

@@ -37,13 +37,27 @@ def _answers(client: Client) -> bool:
     return True
 
 
+def _lock(lock: TextIO) -> None:
+    """Take the start lock, waiting at most WAIT_SECONDS for the skiff that holds it."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise StatusError(1, f"skiff: another skiff has been starting skiffd for "
+                                     f"{WAIT_SECONDS:.0f}s ({LOCK_FILE} is locked)") from None
+            time.sleep(0.05)
+
+
 def ensure_daemon(client: Client, err: TextIO) -> None:
     """Ping; if the default daemon is down and we may start it, start it and wait."""
     if _answers(client) or not client.host.is_default or os.geteuid() != 0:
         return
     LOCK_FILE.parent.mkdir(parents=True, exist_ok=True)
     with open(LOCK_FILE, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one skiff starts it; the others wait for it
+        _lock(lock)  # one skiff starts it; the others wait for it
         if _answers(client):
             return
         skiffd = find_skiffd()

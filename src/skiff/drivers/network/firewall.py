@@ -113,9 +113,18 @@ class Ruleset:
     rules: list[Saved]
     policies: dict[tuple[str, str], str]
 
+    def copies(self, rule: Rule) -> list[Saved]:
+        return [s for s in self.rules if s.table == rule.table and s.chain == rule.chain and
+                s.comment == rule.comment and _same(s.line, rule)]
+
     def has(self, rule: Rule) -> bool:
-        return any(s.table == rule.table and s.chain == rule.chain and
-                   s.comment == rule.comment and _same(s.line, rule) for s in self.rules)
+        return bool(self.copies(rule))
+
+    def leads(self, rule: Rule) -> bool:
+        """Whether ``rule`` is the first rule of its chain."""
+        first = next((s for s in self.rules if s.table == rule.table and s.chain == rule.chain),
+                     None)
+        return first is not None and first in self.copies(rule)
 
     def of_bridge(self, bridge: str) -> list[Saved]:
         tag = f"skiff:{bridge}:"
@@ -154,17 +163,25 @@ def parse(saved: str) -> Ruleset:
     return Ruleset(chains, rules, policies)
 
 
-def plan_ensure(current: Ruleset, wanted: Iterable[Rule]) -> dict[str, list[str]]:
-    """The restore lines per table that add what is missing of ``wanted`` (pure)."""
+def plan_ensure(current: Ruleset, wanted: Iterable[Rule],
+                to_top: bool = False) -> dict[str, list[str]]:
+    """The restore lines per table that add what is missing of ``wanted`` (pure). With
+    ``to_top`` (at start and reload, as dockerd does with DOCKER-USER), skiff's jump from
+    FORWARD moves back to the top when another manager has inserted rules above it."""
     lines: dict[str, list[str]] = {}
     for table, names in CHAINS.items():
         for name in names:
             if name not in current.chains.get(table, set()):
                 lines.setdefault(table, []).append(f":{name} - [0:0]")
     for rule in [*BASE, *wanted]:
-        if not current.has(rule):
-            op = f"-I {rule.chain} 1" if rule.first else f"-A {rule.chain}"
-            lines.setdefault(rule.table, []).append(f"{op} {_join(rule.words())}")
+        if to_top and rule.first and rule.chain not in CHAINS[rule.table] and \
+                current.has(rule) and not current.leads(rule):
+            lines.setdefault(rule.table, []).extend(
+                f"-D {saved.chain} {saved.line}" for saved in current.copies(rule))
+        elif current.has(rule):
+            continue
+        op = f"-I {rule.chain} 1" if rule.first else f"-A {rule.chain}"
+        lines.setdefault(rule.table, []).append(f"{op} {_join(rule.words())}")
     return lines
 
 
@@ -249,7 +266,7 @@ class Firewall:
             (SYSCTL / FORWARDING).write_text("1\n")
         async with self._lock:
             await self._apply(plan_legacy(await self.current()))
-            await self._apply(plan_ensure(await self.current(), wanted))
+            await self._apply(plan_ensure(await self.current(), wanted, to_top=True))
 
     async def release(self, bridge: str) -> None:
         """Remove every rule of ``bridge``, and only those."""
