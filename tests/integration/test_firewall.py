@@ -7,6 +7,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -146,9 +147,12 @@ def test_rules_of_others_are_left_alone(docker: DockerCLI) -> None:
         _iptables("-X", chain, check=False)
 
 
-def _flush_skiff_rules() -> None:
-    """What another manager's reload does to skiff's filter rules."""
-    _iptables("-F", "SKIFF-FORWARD")
+def _flush_skiff_rules(bridge: str) -> None:
+    """What another manager's reload does to skiff's filter rules: the jump from FORWARD and the
+    bridge's accepts are gone (those of other daemons' bridges on this host are left alone)."""
+    for rule in _iptables("-S", "SKIFF-FORWARD").splitlines():
+        if f"skiff:{bridge}:" in rule:
+            _iptables("-D", *shlex.split(rule)[1:])
     _iptables("-D", "FORWARD", "-m", "comment", "--comment", "skiff", "-j", "SKIFF-FORWARD")
 
 
@@ -161,7 +165,7 @@ def test_flushed_rules_come_back_at_the_next_start(daemon: Daemon, docker: Docke
                                                    web: tuple[str, str, int, int]) -> None:
     net, server, local, _anywhere = web
     bridge = _bridge(docker, net)
-    _flush_skiff_rules()
+    _flush_skiff_rules(bridge)
     warned = [w for w in _warnings(daemon) if "firewall rules are missing" in w]
     assert warned and bridge in warned[0] and "FORWARD policy DROP" in warned[0]
     assert _in_container(docker, net, "timeout 10 wget -qO- http://web/").stdout.strip() == \
@@ -174,7 +178,7 @@ def test_sighup_restores_the_rules(daemon: Daemon, docker: DockerCLI, forward_dr
                                    web: tuple[str, str, int, int]) -> None:
     net, server, _local, _anywhere = web
     bridge = _bridge(docker, net)
-    _flush_skiff_rules()
+    _flush_skiff_rules(bridge)
     daemon.process.send_signal(signal.SIGHUP)
     wait_until(lambda: f"skiff:{bridge}:out" in _iptables("-S", "SKIFF-FORWARD") and
                "SKIFF-FORWARD" in _iptables("-S", "FORWARD"), what="the rules after SIGHUP")
