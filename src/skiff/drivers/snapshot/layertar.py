@@ -123,6 +123,8 @@ def extract(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest: Path) ->
             os.link(source, target, follow_symlinks=False)
             continue
         tar.extract(member, dest, set_attrs=True, numeric_owner=True, filter="fully_trusted")
+        if member.issym():  # tarfile sets no times on a link itself
+            os.utime(target, (member.mtime, member.mtime), follow_symlinks=False)
         size += member.size
     for member in reversed(dirs):
         path = dest / member.name

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import posixpath
 import shutil
 import stat
 import tarfile
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from skiff.drivers import mounts
 from skiff.drivers.snapshot import layertar
@@ -122,6 +125,66 @@ class OverlaySnapshotter:
     def rw_size(self, container_id: str) -> int:
         upper, _, _ = self._dirs(container_id)
         return dir_size(upper)
+
+    def export_diff(self, container_id: str, dest: Path) -> str:
+        upper, _, _ = self._dirs(container_id)
+        return write_layer(upper, dest)
+
+
+class _Hashing:
+    """A file that hashes what is written to it."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle, self.digest = handle, hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.handle.write(data)
+
+
+def write_layer(upper: Path, dest: Path) -> str:
+    """The OCI layer tar of an overlay upper directory: a deleted entry (a 0/0 character
+    device) becomes ``.wh.<name>``, an opaque directory gets ``.wh..wh..opq``. Returns the
+    tar's digest (the layer's diff ID)."""
+    with open(dest, "wb") as handle:
+        hashing = _Hashing(handle)
+        with tarfile.open(fileobj=cast(BinaryIO, hashing), mode="w|",
+                          format=tarfile.PAX_FORMAT) as tar:
+            for dirpath, dirnames, filenames in os.walk(upper):
+                dirnames.sort()
+                rel_dir = os.path.relpath(dirpath, upper)
+                for name in dirnames + sorted(filenames):
+                    full = os.path.join(dirpath, name)
+                    rel = os.path.normpath(os.path.join(rel_dir, name))
+                    st = os.lstat(full)
+                    if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+                        _add_marker(tar, posixpath.join(posixpath.dirname(rel),
+                                                        layertar.WHITEOUT_PREFIX + name), st)
+                        continue
+                    info = tar.gettarinfo(full, rel)
+                    info.uname = info.gname = ""
+                    info.mtime = int(st.st_mtime)  # whole seconds, as Docker's layers
+                    if info.isreg():
+                        with open(full, "rb") as content:
+                            tar.addfile(info, content)
+                    else:
+                        tar.addfile(info)
+                    if stat.S_ISDIR(st.st_mode) and _opaque(full):
+                        _add_marker(tar, posixpath.join(rel, layertar.OPAQUE_MARKER), st)
+    return "sha256:" + hashing.digest.hexdigest()
+
+
+def _opaque(path: str) -> bool:
+    try:
+        return os.getxattr(path, "trusted.overlay.opaque", follow_symlinks=False) == b"y"
+    except OSError:
+        return False
+
+
+def _add_marker(tar: tarfile.TarFile, name: str, st: os.stat_result) -> None:
+    info = tarfile.TarInfo(name)
+    info.mtime, info.mode = int(st.st_mtime), 0o644
+    tar.addfile(info)
 
 
 def fill_init_layer(init: Path) -> None:
