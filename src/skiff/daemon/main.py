@@ -28,6 +28,7 @@ from skiff.drivers.runtime.base import Runtime
 from skiff.drivers.runtime.conmon import ConmonRuntime
 from skiff.drivers.runtime.exits import ExitWatcher
 from skiff.drivers.snapshot.overlay import OverlaySnapshotter
+from skiff.engine.builder.commit import Committer
 from skiff.engine.containers import seccomp
 from skiff.engine.containers.execs import ExecService
 from skiff.engine.containers.files import FileService
@@ -46,6 +47,7 @@ from skiff.engine.volumes.service import VolumeService
 from skiff.errdefs import SkiffError
 from skiff.server import app as server_app
 from skiff.server.routers import archive as archive_router
+from skiff.server.routers import build as build_router
 from skiff.server.routers import containers as containers_router
 from skiff.server.routers import execs as execs_router
 from skiff.server.routers import images as images_router
@@ -180,6 +182,7 @@ async def build(config: DaemonConfig) -> Daemon:
     execs_router.setup(routes, execs)
     archive_router.setup(routes, FileService(containers))
     volumes_router.setup(routes, volumes)
+    build_router.setup(routes, Committer(containers, images, snapshots, layout.tmp))
     networks_router.setup(routes, networks,
                           Attachments(networks, containers, sandboxes, events))
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)

@@ -82,6 +82,41 @@ class ImageService:
         self._event("import", image, target)
         return image
 
+    async def commit_layer(self, parent: Image | None, layer: tuple[Path, str] | None,
+                           container_config: dict[str, Any], history: dict[str, Any],
+                           target: str | None = None, **fields: Any) -> Image:
+        """A new image: ``parent``'s layers and history, plus ``layer`` (a tar and its diff ID;
+        None for a step that changes only the config), ``container_config`` as its config and
+        ``fields`` (author, comment, container ...) at its top level."""
+        created = now_ns()
+        base = parent.config if parent is not None else {}
+        diff_ids = list(base.get("rootfs", {}).get("diff_ids") or [])
+        entry = {"created": rfc3339nano(created), **history}
+        if layer is None:
+            entry["empty_layer"] = True
+        async with self._lock:
+            if layer is not None:
+                tar_path, diff_id = layer
+                chains = chain_ids([*diff_ids, diff_id])
+                await asyncio.to_thread(self.store.add_layer, chains[-1], diff_id,
+                                        chains[-2] if len(chains) > 1 else "", tar_path)
+                diff_ids.append(diff_id)
+            config = {
+                "architecture": base.get("architecture") or arch(), "os": "linux",
+                **{k: v for k, v in fields.items() if v not in (None, "")},
+                "config": container_config, "created": rfc3339nano(created),
+                "history": [*(base.get("history") or []), entry],
+                "rootfs": {"type": "layers", "diff_ids": diff_ids},
+            }
+            image = self.store.add_image(json.dumps(config).encode(), created)
+            if target:
+                self.store.tag(image.id, target)
+        return image
+
+    def target_of(self, repo: str, tag: str) -> str | None:
+        """The reference ``repo`` and ``tag`` name (None without a repo); bad ones refused."""
+        return self._target(repo, tag)
+
     def _target(self, repo: str, tag: str) -> str | None:
         if not repo:
             return None
