@@ -56,7 +56,7 @@ def test_instructions_keep_their_flags_lines_and_heredocs() -> None:
     ("FROM busybox\nSHELL sh -c\n", "SHELL requires the arguments to be in JSON form"),
     ("FROM busybox\nONBUILD FROM x\n", "FROM isn't allowed as an ONBUILD trigger"),
     ("# escape=x\nFROM busybox\n", "invalid escape token"),
-    ("FROM busybox\nRUN <<EOF\necho\n", "unterminated heredoc"),
+    ("FROM busybox\nRUN <<EOF\necho\n", "line 2: unterminated heredoc"),
 ])
 def test_malformed_dockerfiles_name_the_line(text: str, message: str) -> None:
     with pytest.raises(DockerfileError, match=message):

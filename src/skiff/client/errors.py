@@ -37,6 +37,7 @@ class APIError(ClientError):
 class StreamError(ClientError):
     """An ``{"error": ...}`` message inside a JSON progress stream (pull, load, import)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: int = 0) -> None:
         self.message = message
+        self.code = code  # errorDetail's code (a failed RUN's exit status), 0 when none
         super().__init__(message)

@@ -68,6 +68,16 @@ class Images:
                                     {"Content-Type": "application/x-tar"})
         return json_messages(response.chunks())
 
+    def build(self, context: Body, query: dict[str, Any]) -> Iterator[Any]:
+        """POST /build with a context tar: the builder's JSON messages."""
+        response = self.api.request("POST", "/build", query, context,
+                                    {"Content-Type": "application/x-tar"})
+        return json_messages(response.chunks())
+
+    def commit(self, container: str, query: dict[str, Any]) -> str:
+        """POST /commit: the new image's ID."""
+        return str(self.api.post("/commit", {"container": container, **query})["Id"])
+
     def save(self, names: builtins.list[str]) -> Iterator[bytes]:
         """GET /images/get: the tar archive as it streams."""
         return self.api.request("GET", "/images/get", {"names": names}).chunks()

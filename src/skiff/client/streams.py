@@ -52,5 +52,7 @@ def raise_stream_errors(messages: Iterable[Any]) -> Iterator[Any]:
     for message in messages:
         if isinstance(message, dict) and message.get("error"):
             detail = message.get("errorDetail") or {}
-            raise StreamError(str(detail.get("message") or message["error"]))
+            code = detail.get("code")
+            raise StreamError(str(detail.get("message") or message["error"]),
+                              code if isinstance(code, int) else 0)
         yield message

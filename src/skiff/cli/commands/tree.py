@@ -71,6 +71,7 @@ def _group_help(session: Session, args: argparse.Namespace) -> int:
 
 CONTAINER = {
     "attach": Command("attach", "add_attach"),
+    "commit": Command("build", "add_commit"),
     "cp": Command("files", "add_cp"),
     "create": Command("run", "add_create"),
     "diff": Command("files", "add_diff"),
@@ -96,6 +97,7 @@ CONTAINER = {
 }
 
 IMAGE = {
+    "build": Command("build", "add_build"),
     "history": Command("images", "add_history"),
     "import": Command("images", "add_import"),
     "inspect": Command("inspect", "add_inspect", kind="image"),
@@ -124,6 +126,8 @@ TOP_LEVEL: dict[str, Command | Group] = {
     "info": Command("system", "add_info"),
     "version": Command("system", "add_version"),
     "attach": Command("attach", "add_attach"),
+    "build": Command("build", "add_build"),
+    "commit": Command("build", "add_commit"),
     "cp": Command("files", "add_cp"),
     "create": Command("run", "add_create"),
     "diff": Command("files", "add_diff"),

@@ -118,14 +118,22 @@ def parse(text: str) -> Dockerfile:
     try:
         commands = buildkit.parse_string(text)
     except buildkit.GoParseError as exc:
-        raise DockerfileError(_line_of(str(exc)), str(exc).split(": ", 1)[-1]) from None
+        raise DockerfileError(_line_of(text, str(exc)), str(exc)) from None
     instructions = tuple(_instruction(command) for command in commands)
     return Dockerfile(directives, instructions)
 
 
-def _line_of(message: str) -> int:
-    found = re.search(r"line (\d+)", message)
-    return int(found.group(1)) if found else 1
+def _line_of(text: str, message: str) -> int:
+    """The line the parser's error is on: the shortest head of the file that fails the same
+    way (the parser does not say)."""
+    lines = text.splitlines()
+    for count in range(1, len(lines) + 1):
+        try:
+            buildkit.parse_string("\n".join(lines[:count]) + "\n")
+        except buildkit.GoParseError as exc:
+            if str(exc) == message:
+                return count
+    return 1
 
 
 def _instruction(command: buildkit.Command) -> Instruction:

@@ -108,7 +108,8 @@ class ImageService:
                 "history": [*(base.get("history") or []), entry],
                 "rootfs": {"type": "layers", "diff_ids": diff_ids},
             }
-            image = self.store.add_image(json.dumps(config).encode(), created)
+            image = self.store.add_image(json.dumps(config).encode(), created,
+                                         parent.id if parent is not None else "")
             if target:
                 self.store.tag(image.id, target)
         return image
@@ -216,10 +217,13 @@ class ImageService:
 
     # queries
     def list_images(self, all_images: bool, filters: flt.Filters) -> list[dict[str, Any]]:
+        parents = {i.parent for i in self.store.images.values() if i.parent}
         images = list(self.store.images.values())
+        if not all_images:  # as dockerd: untagged images with children are intermediate
+            images = [i for i in images if i.tags or i.id not in parents]
         if "dangling" in filters:
             want = flt.parse_bool("dangling", filters["dangling"][-1])
-            images = [i for i in images if (not i.tags) == want]
+            images = [i for i in images if (not i.tags and i.id not in parents) == want]
         if "label" in filters:
             images = [i for i in images if flt.match_labels(filters["label"], i.labels)]
         for key in ("before", "since"):
@@ -256,7 +260,7 @@ class ImageService:
         container_config = image.container_config
         return {
             "Id": image.id, "RepoTags": image.tags, "RepoDigests": image.digests,
-            "Parent": cfg.get("parent", ""), "Comment": cfg.get("comment", ""),
+            "Parent": image.parent or cfg.get("parent", ""), "Comment": cfg.get("comment", ""),
             "Created": cfg.get("created") or rfc3339nano(image.created_ns),
             "DockerVersion": cfg.get("docker_version", ""), "Author": cfg.get("author", ""),
             "Config": _image_config(container_config),
@@ -302,6 +306,18 @@ class ImageService:
             raise InvalidParameter("repository name must have at least one component")
         self.store.tag(image.id, target)
         self._event("tag", image, target)
+
+    def tag_image(self, image: Image, target: str) -> None:
+        """Tag with a reference ``target_of`` already checked."""
+        self.store.tag(image.id, target)
+        self._event("tag", image, target)
+
+    async def scratch(self) -> Image:
+        """The empty image ``FROM scratch`` starts from (no layers, no history)."""
+        config = {"architecture": arch(), "os": "linux", "config": {},
+                  "rootfs": {"type": "layers", "diff_ids": []}}
+        async with self._lock:
+            return self.store.add_image(json.dumps(config).encode(), 0)
 
     def remove(self, ref: str, force: bool, prune: bool = True) -> list[dict[str, str]]:
         """``DELETE /images/{name}`` with dockerd's rules.
@@ -349,6 +365,23 @@ class ImageService:
         result.append({"Deleted": image.id})
         result += [{"Deleted": chain} for chain in deleted_layers if chain != image.id]
         self._event("delete", image, image.id)
+        if prune:
+            result += self._remove_parents(image.parent)
+        return result
+
+    def _remove_parents(self, parent_id: str) -> list[dict[str, str]]:
+        """Untagged parents no other image or container uses go with their last child."""
+        result: list[dict[str, str]] = []
+        while parent_id:
+            parent = self.store.images.get(parent_id)
+            if parent is None or parent.tags or self._users(parent.id) or \
+                    self.store.children(parent.id):
+                break
+            deleted_layers = self.store.delete_image(parent.id)
+            result.append({"Deleted": parent.id})
+            result += [{"Deleted": chain} for chain in deleted_layers if chain != parent.id]
+            self._event("delete", parent, parent.id)
+            parent_id = parent.parent
         return result
 
     def prune(self, filters: flt.Filters) -> dict[str, Any]:

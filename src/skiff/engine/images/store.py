@@ -50,6 +50,7 @@ class Image:
     created_ns: int
     tags: list[str] = field(default_factory=list)
     digests: list[str] = field(default_factory=list)
+    parent: str = ""  # the image a build step or a commit made this one from
 
     @property
     def diff_ids(self) -> list[str]:
@@ -69,7 +70,7 @@ class Image:
 
     def to_row(self) -> dict[str, Any]:
         return {"Id": self.id, "Size": self.size, "CreatedNs": self.created_ns,
-                "RepoDigests": self.digests}
+                "RepoDigests": self.digests, "Parent": self.parent}
 
 
 class ImageStore:
@@ -90,7 +91,8 @@ class ImageStore:
             except NotFound:
                 continue
             self.images[row["Id"]] = Image(row["Id"], config, row["Size"], row["CreatedNs"],
-                                           digests=list(row.get("RepoDigests") or []))
+                                           digests=list(row.get("RepoDigests") or []),
+                                           parent=row.get("Parent") or "")
         self.tags: dict[str, str] = {}
         for ref, image_id in db.tags().items():
             if image_id in self.images:
@@ -133,7 +135,10 @@ class ImageStore:
         return self.blobs.path(diff_id)
 
     # images
-    def add_image(self, config_bytes: bytes, created_ns: int) -> Image:
+    def children(self, image_id: str) -> list[Image]:
+        return [i for i in self.images.values() if i.parent == image_id]
+
+    def add_image(self, config_bytes: bytes, created_ns: int, parent: str = "") -> Image:
         image_id = self.blobs.put(config_bytes)
         existing = self.images.get(image_id)
         if existing is not None:
@@ -141,7 +146,7 @@ class ImageStore:
         config = json.loads(config_bytes)
         size = sum(self.layers[c].size for c in chain_ids(
             list(config.get("rootfs", {}).get("diff_ids") or [])) if c in self.layers)
-        image = Image(image_id, config, size, created_ns)
+        image = Image(image_id, config, size, created_ns, parent=parent)
         self.db.put_image(image_id, image.to_row())
         self.images[image_id] = image
         return image

@@ -1,0 +1,110 @@
+"""What a build was asked for: ``POST /build``'s parameters, checked, in one typed record."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from skiff.errdefs import InvalidParameter
+
+PLATFORMS = ("", "linux", "linux/amd64", "linux/x86_64")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    tags: list[str] = field(default_factory=list)
+    dockerfile: str = "Dockerfile"
+    target: str = ""
+    build_args: dict[str, str | None] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    no_cache: bool = False
+    pull: bool = False
+    remove: bool = True  # rm / forcerm: skiff removes step containers whatever happens
+    quiet: bool = False
+    cache_from: list[str] = field(default_factory=list)
+    network_mode: str = ""
+    extra_hosts: list[str] = field(default_factory=list)
+    shm_size: int = 0
+    memory: int = 0
+    memory_swap: int = 0
+    cpu_shares: int = 0
+    cpu_quota: int = 0
+    cpu_period: int = 0
+    cpuset_cpus: str = ""
+    platform: str = ""
+
+    def check(self) -> None:
+        if self.platform.lower() not in PLATFORMS:
+            raise InvalidParameter(f"platform {self.platform} is not supported: skiff builds "
+                                   f"for linux/amd64 only")
+        if self.network_mode not in ("", "default", "bridge", "host", "none") and \
+                not self.network_mode.startswith("container:"):
+            raise InvalidParameter(f"network mode {self.network_mode!r} is not supported in "
+                                   f"builds")
+
+    def host_config(self) -> dict[str, object]:
+        """The HostConfig of a step's container."""
+        config: dict[str, object] = {"LogConfig": {"Type": "none", "Config": {}}}
+        if self.network_mode and self.network_mode != "default":
+            config["NetworkMode"] = self.network_mode
+        for key, value in (("ShmSize", self.shm_size), ("Memory", self.memory),
+                           ("MemorySwap", self.memory_swap), ("CpuShares", self.cpu_shares),
+                           ("CpuQuota", self.cpu_quota), ("CpuPeriod", self.cpu_period),
+                           ("CpusetCpus", self.cpuset_cpus), ("ExtraHosts", self.extra_hosts)):
+            if value:
+                config[key] = value
+        return config
+
+
+def _json(query: Mapping[str, str], name: str, default: Any) -> Any:
+    raw = query.get(name)
+    if not raw:
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise InvalidParameter(f"invalid {name}: {raw}") from None
+
+
+def _int(query: Mapping[str, str], name: str) -> int:
+    raw = query.get(name) or "0"
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidParameter(f"invalid {name}: {raw}") from None
+
+
+def _bool(query: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = query.get(name)
+    return default if raw is None else raw.lower() not in ("", "0", "false", "no")
+
+
+def from_query(query: Mapping[str, str], tags: list[str]) -> BuildOptions:
+    """``POST /build``'s query parameters as dockerd reads them."""
+    if query.get("version") == "2":
+        raise InvalidParameter("BuildKit (version=2) is not served by skiffd: build with "
+                               "DOCKER_BUILDKIT=0 or with skiff build")
+    if query.get("remote"):
+        raise InvalidParameter("remote build contexts are not supported yet: send the context "
+                               "as the request body")
+    build_args = _json(query, "buildargs", {})
+    labels = _json(query, "labels", {})
+    cache_from = _json(query, "cachefrom", [])
+    if not isinstance(build_args, dict) or not isinstance(labels, dict) or \
+            not isinstance(cache_from, list):
+        raise InvalidParameter("buildargs and labels must be JSON objects, cachefrom a list")
+    hosts = query.get("extrahosts") or ""
+    return BuildOptions(
+        tags=tags, dockerfile=query.get("dockerfile") or "Dockerfile",
+        target=query.get("target") or "",
+        build_args={str(k): None if v is None else str(v) for k, v in build_args.items()},
+        labels={str(k): str(v) for k, v in labels.items()},
+        no_cache=_bool(query, "nocache"), pull=_bool(query, "pull"), quiet=_bool(query, "q"),
+        cache_from=[str(c) for c in cache_from], network_mode=query.get("networkmode") or "",
+        extra_hosts=[h for h in hosts.replace(",", " ").split() if h],
+        shm_size=_int(query, "shmsize"), memory=_int(query, "memory"),
+        memory_swap=_int(query, "memswap"), cpu_shares=_int(query, "cpushares"),
+        cpu_quota=_int(query, "cpuquota"), cpu_period=_int(query, "cpuperiod"),
+        cpuset_cpus=query.get("cpusetcpus") or "", platform=query.get("platform") or "")

@@ -1,0 +1,167 @@
+"""``skiff build`` and ``skiff commit``: images from a Dockerfile and from a container."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import posixpath
+import secrets
+import sys
+import tarfile
+from typing import Any
+
+from skiff.api import dockerignore
+from skiff.cli.commands.common import Subparsers, command
+from skiff.cli.errors import StatusError
+from skiff.cli.parser import check_args
+from skiff.cli.session import Session
+from skiff.client.errors import StreamError
+from skiff.client.streams import raise_stream_errors
+
+
+def context_tar(directory: str, dockerfile: str | None) -> tuple[bytes, str]:
+    """The context as the client sends it: .dockerignore applied (the Dockerfile and the
+    ignore file itself always sent), a Dockerfile from outside the context added under a name
+    of its own. Returns the tar and the Dockerfile's name in it."""
+    root = os.path.abspath(directory)
+    if not os.path.isdir(root):
+        raise StatusError(1, f"unable to prepare context: path {directory!r} not found")
+    given = dockerfile or os.path.join(root, "Dockerfile")
+    path = given if os.path.isabs(given) or dockerfile is None else os.path.abspath(given)
+    if dockerfile and not os.path.isabs(dockerfile) and not os.path.exists(path):
+        path = os.path.join(root, dockerfile)
+    if not os.path.isfile(path):
+        raise StatusError(1, f"unable to prepare context: unable to evaluate symlinks in "
+                             f"Dockerfile path: lstat {path}: no such file or directory")
+    inside = os.path.commonpath([root, os.path.abspath(path)]) == root
+    name = os.path.relpath(path, root).replace(os.sep, "/") if inside else \
+        f".dockerfile.{secrets.token_hex(10)}"
+    ignore_text = ""
+    for candidate in (path + ".dockerignore", os.path.join(root, ".dockerignore")):
+        if os.path.isfile(candidate):
+            with open(candidate) as handle:
+                ignore_text = handle.read()
+            break
+    matcher = dockerignore.Matcher(dockerignore.parse(ignore_text))
+    keep = {name, ".dockerignore"}
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+            for entry in list(dirnames):
+                rel = posixpath.normpath(f"{rel_dir}/{entry}")
+                if matcher.excluded(rel) and not matcher.may_keep_inside(rel):
+                    dirnames.remove(entry)
+            for entry in [*dirnames, *sorted(filenames)]:
+                rel = posixpath.normpath(f"{rel_dir}/{entry}")
+                if rel in keep or not matcher.excluded(rel):
+                    tar.add(os.path.join(dirpath, entry), rel, recursive=False)
+        if not inside:
+            tar.add(path, name)
+    return data.getvalue(), name
+
+
+def build(session: Session, args: argparse.Namespace) -> int:
+    check_args(args, [args.path] if args.path else [], 1, 1)
+    if args.path == "-":
+        body, dockerfile = sys.stdin.buffer.read(), args.file or "Dockerfile"
+        if not body.startswith(b"\x1f\x8b") and b"\0" not in body[:512]:
+            body, dockerfile = _dockerfile_only(body), "Dockerfile"
+    else:
+        body, dockerfile = context_tar(args.path, args.file)
+    build_args = {}
+    for item in args.build_arg:
+        key, sep, value = item.partition("=")
+        build_args[key] = value if sep else os.environ.get(key)
+    labels = dict(item.partition("=")[::2] for item in args.label)
+    query: dict[str, Any] = {
+        "t": args.tag or None, "dockerfile": dockerfile, "target": args.target or None,
+        "buildargs": json.dumps(build_args) if build_args else None,
+        "labels": json.dumps(labels) if labels else None,
+        "nocache": args.no_cache or None, "pull": args.pull or None,
+        "q": args.quiet or args.progress == "quiet" or None,
+        "networkmode": args.network or None,
+        "extrahosts": ",".join(args.add_host) or None, "platform": args.platform or None,
+        "rm": True, "forcerm": True}
+    image_id = ""
+    try:
+        for message in raise_stream_errors(session.client.images.build(body, query)):
+            if not isinstance(message, dict):
+                continue
+            if isinstance(message.get("aux"), dict) and message["aux"].get("ID"):
+                image_id = str(message["aux"]["ID"])
+            elif "stream" in message and not query["q"]:
+                session.out.write(str(message["stream"]))
+                session.out.flush()
+    except StreamError as exc:
+        raise StatusError(exc.code or 1, exc.message) from None
+    if query["q"]:
+        session.out.write(image_id + "\n")
+    if args.iidfile and image_id:
+        with open(args.iidfile, "w") as handle:
+            handle.write(image_id)
+    return 0
+
+
+def _dockerfile_only(text: bytes) -> bytes:
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(text)
+        tar.addfile(info, io.BytesIO(text))
+    return data.getvalue()
+
+
+def commit(session: Session, args: argparse.Namespace) -> int:
+    check_args(args, args.args, 1, 2)
+    container, *target = args.args
+    repo, tag = "", ""
+    if target:
+        repo, sep, tag = target[0].rpartition(":")
+        if not sep or "/" in tag:
+            repo, tag = target[0], ""
+    query = {"repo": repo or None, "tag": tag or None, "author": args.author or None,
+             "comment": args.message or None, "changes": args.change or None,
+             "pause": "1" if args.pause else "0"}
+    session.out.write(session.client.images.commit(container, query) + "\n")
+    return 0
+
+
+def add_build(sub: Subparsers, name: str = "build", aliases: tuple[str, ...] = ()) -> None:
+    p = command(sub, name, build, "[OPTIONS] PATH | -", "Build an image from a Dockerfile",
+                aliases=aliases)
+    p.add_argument("-t", "--tag", action="append", default=[],
+                   help="Name and optionally a tag in the \"name:tag\" format")
+    p.add_argument("-f", "--file", help="Name of the Dockerfile (default: \"PATH/Dockerfile\")")
+    p.add_argument("--target", help="Set the target build stage to build")
+    p.add_argument("--build-arg", action="append", default=[], help="Set build-time variables")
+    p.add_argument("--label", action="append", default=[], help="Set metadata for an image")
+    p.add_argument("--no-cache", action="store_true",
+                   help="Do not use cache when building the image")
+    p.add_argument("--pull", action="store_true", help="Always attempt to pull a newer version")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="Suppress the build output and print image ID on success")
+    p.add_argument("--progress", choices=("auto", "plain", "quiet"), default="auto",
+                   help="Set type of progress output")
+    p.add_argument("--network", help="Set the networking mode for the RUN instructions")
+    p.add_argument("--add-host", action="append", default=[],
+                   help="Add a custom host-to-IP mapping (\"host:ip\")")
+    p.add_argument("--platform", help="Set platform if server is multi-platform capable")
+    p.add_argument("--iidfile", help="Write the image ID to the file")
+    p.add_argument("path", nargs="?", metavar="PATH")
+
+
+def add_commit(sub: Subparsers, name: str = "commit", aliases: tuple[str, ...] = ()) -> None:
+    p = command(sub, name, commit, "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
+                "Create a new image from a container's changes", aliases=aliases)
+    p.add_argument("-a", "--author", help="Author (e.g., \"John Hannibal Smith <hannibal@a-team."
+                                          "com>\")")
+    p.add_argument("-c", "--change", action="append", default=[],
+                   help="Apply Dockerfile instruction to the created image")
+    p.add_argument("-m", "--message", help="Commit message")
+    p.add_argument("-p", "--pause", action=argparse.BooleanOptionalAction, default=True,
+                   help="Pause container during commit")
+    p.add_argument("args", nargs="*")

@@ -1,0 +1,297 @@
+"""Filesystem steps (RUN, COPY, ADD, WORKDIR) in step containers of the engine's own, each
+committed as a layer on the image before it; the containers are removed whatever happens."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import tarfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from skiff.api.buildoptions import BuildOptions
+from skiff.api.timefmt import now_ns
+from skiff.drivers.snapshot import layertar
+from skiff.drivers.snapshot.base import Snapshotter
+from skiff.engine.builder.context import BuildContext
+from skiff.engine.builder.dockerfile import DockerfileError, Instruction
+from skiff.engine.builder.steps import StageState, command
+from skiff.engine.containers.attach import MonitorStream
+from skiff.engine.containers.model import Container
+from skiff.engine.images.service import ImageService
+from skiff.engine.images.store import Image
+from skiff.errdefs import InvalidParameter, SkiffError
+
+Emit = Callable[[str], Awaitable[None]]
+
+
+class StepContainers(Protocol):
+    """What the builder needs of the container service."""
+
+    async def create(self, name: str | None, body: dict[str, Any]) -> tuple[str, list[str]]: ...
+
+    def get(self, ref: str) -> Container: ...
+
+    async def start(self, ref: str) -> None: ...
+
+    async def attach(self, ref: str) -> MonitorStream | None: ...
+
+    def wait_condition(self, ref: str, condition: str) -> asyncio.Future[int]: ...
+
+    async def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None: ...
+
+    async def mount_rootfs(self, container: Container) -> Path: ...
+
+    async def release_rootfs(self, container: Container) -> None: ...
+
+
+class StepFailed(SkiffError):
+    """A RUN that exited non-zero, in the classic builder's words."""
+
+    status = 500
+
+    def __init__(self, cmd: list[str], code: int) -> None:
+        super().__init__(f"The command '{' '.join(cmd)}' returned a non-zero code: {code}")
+        self.code = code
+
+
+@dataclass
+class Executor:
+    containers: StepContainers
+    images: ImageService
+    snapshots: Snapshotter
+    tmp: Path
+    options: BuildOptions
+
+    @contextlib.asynccontextmanager
+    async def _container(self, image: Image, body: dict[str, Any]) -> AsyncIterator[Container]:
+        container_id, _ = await self.containers.create(None, {
+            "Image": image.id, "Labels": {}, **body,
+            "HostConfig": {**self.options.host_config(), **body.get("HostConfig", {})}})
+        try:
+            yield self.containers.get(container_id)
+        finally:
+            with contextlib.suppress(SkiffError):
+                await self.containers.remove(container_id, force=True, volumes=True)
+
+    @contextlib.asynccontextmanager
+    async def rootfs(self, image: Image) -> AsyncIterator[BuildContext]:
+        """An image's files to read from (COPY --from), in a container that is never started."""
+        async with self._container(image, {"Cmd": ["/"], "Entrypoint": [""]}) as container:
+            root = await self.containers.mount_rootfs(container)
+            try:
+                yield BuildContext(root)
+            finally:
+                await self.containers.release_rootfs(container)
+
+    async def _commit(self, container: Container, image: Image, state: StageState,
+                      created_by: str) -> Image:
+        tar_path = self.tmp / f"step-{container.id[:12]}-{now_ns()}"
+        try:
+            diff_id = await asyncio.to_thread(self.snapshots.export_diff, container.id, tar_path)
+            return await self.images.commit_layer(image, (tar_path, diff_id), dict(state.config),
+                                                  {"created_by": created_by},
+                                                  author=state.author or None)
+        finally:
+            tar_path.unlink(missing_ok=True)
+
+    async def run(self, image: Image, state: StageState, instruction: Instruction,
+                  emit: Emit) -> Image:
+        """RUN: the command in a step container, its output streamed, its changes committed."""
+        if instruction.heredocs and not instruction.json:
+            cmd = [*state.shell, "\n".join(h.content for h in instruction.heredocs)]
+        else:
+            cmd = command(state, instruction)
+        if not cmd:
+            raise DockerfileError(instruction.line, "RUN requires at least one argument")
+        network = instruction.flag("network")
+        if network not in (None, "default", "none", "host"):
+            raise DockerfileError(instruction.line, f"unsupported network mode {network!r}")
+        for mount in instruction.flags.get("mount", []):
+            raise DockerfileError(instruction.line, f"RUN --mount is not supported yet: {mount}")
+        config = state.config
+        body: dict[str, Any] = {
+            "Cmd": cmd, "Entrypoint": [""], "Env": [*(config.get("Env") or []),
+                                                    *state.run_env()],
+            "WorkingDir": config.get("WorkingDir") or "", "User": config.get("User") or "",
+            "AttachStdout": True, "AttachStderr": True,
+            "HostConfig": {"NetworkMode": network} if network and network != "default" else {},
+        }
+        async with self._container(image, body) as container:
+            await emit(f" ---> Running in {container.id[:12]}\n")
+            exited = self.containers.wait_condition(container.id, "next-exit")
+            attached = asyncio.ensure_future(self.containers.attach(container.id))
+            await asyncio.sleep(0)
+            await self.containers.start(container.id)
+            stream = await attached
+            if stream is not None:
+                try:
+                    while (message := await stream.read()) is not None:
+                        await emit(message[1].decode(errors="replace"))
+                finally:
+                    stream.close()
+            code = await exited
+            if code != 0:
+                raise StepFailed(cmd, code)
+            args = state.run_env()
+            shown = (f"|{len(args)} {' '.join(args)} " if args else "") + " ".join(cmd)
+            committed = await self._commit(container, image, state, shown)
+            await emit(f"Removing intermediate container {container.id[:12]}\n")
+            return committed
+
+    async def copy(self, image: Image, state: StageState, instruction: Instruction,
+                   source: BuildContext, created_by: str) -> Image:
+        """COPY and ADD: files from the context (or a stage, an image) into a step container's
+        root, owned by root or ``--chown``, then committed."""
+        args = [state.word(instruction, a) for a in instruction.args]
+        *sources, dest = args
+        owner = instruction.flag("chown")
+        mode = instruction.flag("chmod")
+        async with self._container(image, {"Cmd": ["/"], "Entrypoint": [""]}) as container:
+            root = await self.containers.mount_rootfs(container)
+            try:
+                target = BuildContext(root)
+                uid, gid = _owner(target, state.word(instruction, owner)) if owner else (0, 0)
+                chmod = int(mode, 8) if mode else None
+                if not dest.startswith("/"):
+                    dest = (state.config.get("WorkingDir") or "/").rstrip("/") + "/" + dest
+                heredocs = {f"<<{h.name}": h.content for h in instruction.heredocs}
+                await asyncio.to_thread(
+                    _copy_all, source, target, sources, dest, heredocs, uid, gid, chmod,
+                    instruction.keyword == "ADD")
+            finally:
+                await self.containers.release_rootfs(container)
+            return await self._commit(container, image, state, created_by)
+
+    async def workdir(self, image: Image, state: StageState, path: str,
+                      created_by: str) -> Image | None:
+        """WORKDIR's directory, made when the image lacks it (None when it has it)."""
+        async with self._container(image, {"Cmd": ["/"], "Entrypoint": [""]}) as container:
+            root = await self.containers.mount_rootfs(container)
+            try:
+                target = BuildContext(root)
+                made = await asyncio.to_thread(_mkdirs, target, path)
+            finally:
+                await self.containers.release_rootfs(container)
+            if not made:
+                return None
+            return await self._commit(container, image, state, created_by)
+
+
+def _mkdirs(target: BuildContext, path: str) -> bool:
+    resolved = target.path(path)
+    if resolved.is_dir():
+        return False
+    resolved.mkdir(parents=True, exist_ok=True)
+    return True
+
+
+def _owner(root: BuildContext, spec: str) -> tuple[int, int]:
+    """``--chown=user:group`` by number or by name in the image's /etc/passwd and /etc/group."""
+    user, _, group = spec.partition(":")
+
+    def lookup(name: str, table: str, field_index: int) -> int:
+        if name.isdigit():
+            return int(name)
+        with contextlib.suppress(OSError):
+            for line in root.path(table).read_text().splitlines():
+                fields = line.split(":")
+                if fields[0] == name and len(fields) > field_index:
+                    return int(fields[field_index])
+        raise InvalidParameter(f"unable to convert uid/gid chown string to host mapping: "
+                               f"can't find uid for user {name}" if table == "etc/passwd" else
+                               f"can't find gid for group {name}")
+
+    uid = lookup(user, "etc/passwd", 2)
+    if group:
+        return uid, lookup(group, "etc/group", 2)
+    if user.isdigit():
+        return uid, uid
+    with contextlib.suppress(OSError):
+        for line in root.path("etc/passwd").read_text().splitlines():
+            fields = line.split(":")
+            if fields[0] == user and len(fields) > 3:
+                return uid, int(fields[3])
+    return uid, uid
+
+
+def _copy_all(source: BuildContext, target: BuildContext, sources: list[str], dest: str,
+              heredocs: dict[str, str], uid: int, gid: int, chmod: int | None,
+              add: bool) -> None:
+    paths: list[tuple[str, Path | str]] = []  # (name, path in source or heredoc content)
+    for pattern in sources:
+        if pattern in heredocs:
+            paths.append((pattern[2:], heredocs[pattern]))
+            continue
+        for found in source.sources(pattern):
+            paths.append((os.path.basename(found) or ".", source.root / found))
+    into_dir = dest.endswith("/") or len(paths) > 1 or \
+        any(isinstance(p, Path) and p.is_dir() and not p.is_symlink() for _, p in paths)
+    if len(sources) > 1 and not dest.endswith("/"):
+        raise InvalidParameter("When using COPY with more than one source file, the "
+                               "destination must be a directory and end with a /")
+    for name, path in paths:
+        if isinstance(path, str):
+            out = target.path(dest.rstrip("/") + "/" + name if into_dir else dest)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(path)
+            _own(out, uid, gid, chmod if chmod is not None else 0o644)
+        elif path.is_dir() and not path.is_symlink():
+            _copy_tree(path, target, dest, uid, gid, chmod)
+        elif add and _is_tar(path):
+            out_dir = target.path(dest)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            with tarfile.open(path) as tar:
+                layertar.extract(tar, layertar.validate(tar), out_dir)
+        else:
+            out = target.path(dest.rstrip("/") + "/" + name if into_dir else dest)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if out.is_dir() and not out.is_symlink():
+                out = out / name
+            _copy_file(path, out, uid, gid, chmod)
+
+
+def _is_tar(path: Path) -> bool:
+    try:
+        return tarfile.is_tarfile(path)
+    except OSError:
+        return False
+
+
+def _own(path: Path, uid: int, gid: int, chmod: int | None) -> None:
+    os.chown(path, uid, gid, follow_symlinks=False)
+    if chmod is not None and not path.is_symlink():
+        os.chmod(path, chmod)
+
+
+def _copy_file(source: Path, out: Path, uid: int, gid: int, chmod: int | None) -> None:
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        out.unlink()
+    if source.is_symlink():
+        os.symlink(os.readlink(source), out)
+    else:
+        shutil.copy2(source, out, follow_symlinks=False)
+    _own(out, uid, gid, chmod)
+
+
+def _copy_tree(source: Path, target: BuildContext, dest: str, uid: int, gid: int,
+               chmod: int | None) -> None:
+    """A directory's contents (not the directory itself) into ``dest``; every destination is
+    resolved inside the target root, so a link in the image never leads a write out of it."""
+    for dirpath, dirnames, filenames in os.walk(source):
+        rel = os.path.relpath(dirpath, source)
+        here = target.path(dest if rel == "." else f"{dest.rstrip('/')}/{rel}")
+        if here.is_symlink() or (here.exists() and not here.is_dir()):
+            here.unlink()
+        here.mkdir(parents=True, exist_ok=True)
+        if rel != ".":
+            shutil.copystat(dirpath, here)
+        _own(here, uid, gid, chmod)
+        links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        dirnames[:] = sorted(d for d in dirnames if d not in links)
+        for name in [*links, *filenames]:
+            _copy_file(Path(dirpath, name), here / name, uid, gid, chmod)

@@ -1,0 +1,221 @@
+"""BuildService: ``POST /build``. The context unpacked, the Dockerfile parsed and planned, the
+stages the target needs run (the stages of one level at the same time), the result tagged; the
+classic builder's message stream on the way."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from skiff.api.buildoptions import BuildOptions
+from skiff.api.timefmt import now_ns
+from skiff.drivers.snapshot.base import Snapshotter
+from skiff.engine.builder import dockerfile as df
+from skiff.engine.builder.context import BuildContext
+from skiff.engine.builder.executor import Executor, StepContainers
+from skiff.engine.builder.stages import Plan, Stage, plan
+from skiff.engine.builder.steps import StageState, apply, declare_arg, nop
+from skiff.engine.images import archive
+from skiff.engine.images.service import ImageService
+from skiff.engine.images.store import Image
+from skiff.errdefs import InvalidParameter, NotFound, SkiffError
+
+CONFIG_ONLY = frozenset({"ENV", "LABEL", "MAINTAINER", "CMD", "ENTRYPOINT", "USER", "EXPOSE",
+                         "VOLUME", "STOPSIGNAL", "SHELL", "HEALTHCHECK", "ONBUILD"})
+
+
+class _Run:
+    """One build: its plan, its executor, the step counter and the message queue."""
+
+    def __init__(self, service: BuildService, options: BuildOptions, context: BuildContext,
+                 built: Plan, escape: str, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
+        self.service, self.options, self.context, self.plan = service, options, context, built
+        self.escape, self.queue = escape, queue
+        self.executor = Executor(service.containers, service.images, service.snapshots,
+                                 service.tmp, options)
+        self.total = sum(1 + len(stage.instructions) for stage in built.stages)
+        self.step = 0
+        self.results: dict[int, asyncio.Future[Image]] = {
+            stage.index: asyncio.get_running_loop().create_future() for stage in built.stages}
+
+    async def emit(self, text: str) -> None:
+        if not self.options.quiet and text:
+            await self.queue.put({"stream": text})
+
+    async def announce(self, original: str) -> None:
+        self.step += 1
+        await self.emit(f"Step {self.step}/{self.total} : {original.splitlines()[0]}\n")
+
+    async def stage(self, stage: Stage) -> None:
+        try:
+            image = await self._stage(stage)
+        except BaseException as exc:
+            self.results[stage.index].set_exception(exc)
+            raise
+        self.results[stage.index].set_result(image)
+
+    async def _base(self, stage: Stage) -> Image:
+        if stage.base_stage is not None:
+            return await self.results[stage.base_stage]
+        if stage.base.lower() == "scratch":
+            return await self.service.images.scratch()
+        try:
+            return self.service.images.resolve(stage.base)
+        except NotFound:
+            raise NotFound(f"pull access denied for {stage.base}, repository does not exist "
+                           f"or may require 'docker login': registry access is not "
+                           f"available") from None
+
+    async def _stage(self, stage: Stage) -> Image:
+        await self.announce(f"FROM {stage.base}" + (f" AS {stage.name}" if stage.name else ""))
+        image = await self._base(stage)
+        await self.emit(f" ---> {image.id[7:19]}\n")
+        state = StageState(dict(image.container_config), self.escape,
+                           build_args=self.options.build_args, meta_args=self.plan.meta_args)
+        state.config.pop("Image", None)
+        for trigger in state.config.pop("OnBuild", None) or []:  # the base's ONBUILD, first
+            for instruction in df.parse(trigger).instructions:
+                image = await self._step(stage, image, state, instruction, announce=False)
+        for instruction in stage.instructions:
+            image = await self._step(stage, image, state, instruction)
+        return image
+
+    async def _step(self, stage: Stage, image: Image, state: StageState,
+                    instruction: df.Instruction, announce: bool = True) -> Image:
+        if announce:
+            await self.announce(instruction.original)
+        keyword = instruction.keyword
+        images = self.service.images
+        if keyword == "ARG":
+            declare_arg(state, instruction)
+            image = await images.commit_layer(image, None, dict(state.config),
+                                              {"created_by": nop(instruction.original)})
+        elif keyword in CONFIG_ONLY:
+            created_by = apply(state, instruction)
+            image = await images.commit_layer(image, None, dict(state.config),
+                                              {"created_by": created_by},
+                                              author=state.author or None)
+        elif keyword == "WORKDIR":
+            created_by = apply(state, instruction)
+            made = await self.executor.workdir(image, state, state.config["WorkingDir"],
+                                               created_by)
+            image = made or await images.commit_layer(image, None, dict(state.config),
+                                                      {"created_by": created_by})
+        elif keyword == "RUN":
+            image = await self.executor.run(image, state, instruction, self.emit)
+        elif keyword in ("COPY", "ADD"):
+            image = await self._copy(image, state, instruction)
+        else:
+            raise df.DockerfileError(instruction.line, f"{keyword} is not supported")
+        await self.emit(f" ---> {image.id[7:19]}\n")
+        return image
+
+    async def _copy(self, image: Image, state: StageState,
+                    instruction: df.Instruction) -> Image:
+        origin = instruction.flag("from") if instruction.keyword == "COPY" else None
+        if instruction.flag("exclude") or instruction.switch("parents"):
+            raise df.DockerfileError(instruction.line, "--exclude and --parents are not "
+                                                       "supported yet")
+        *sources, dest = [state.word(instruction, a) for a in instruction.args]
+        if not origin:
+            names = [s for s in sources if not s.startswith("<<")]
+            resolved = [p for s in names for p in self.context.sources(s)]
+            digest = self.context.checksum(resolved)[7:] if resolved else "heredoc"
+            created_by = nop(f"{instruction.keyword} {'dir' if len(resolved) != 1 else 'file'}"
+                             f":{digest} in {dest} ")
+            return await self.executor.copy(image, state, instruction, self.context, created_by)
+        index = next((s.index for s in self.plan.stages
+                      if s.name == origin.lower() or str(s.index) == origin), None)
+        source_image = await self.results[index] if index is not None else \
+            self.service.images.resolve(origin)
+        async with self.executor.rootfs(source_image) as source:
+            resolved = [p for s in sources for p in source.sources(s)]
+            created_by = nop(f"COPY dir:{source.checksum(resolved)[7:]} in {dest} ")
+            return await self.executor.copy(image, state, instruction, source, created_by)
+
+
+class BuildService:
+    """Builds from a context tar, with the engine's containers, images and snapshots."""
+
+    def __init__(self, containers: StepContainers, images: ImageService, snapshots: Snapshotter,
+                 tmp: Path) -> None:
+        self.containers = containers
+        self.images = images
+        self.snapshots = snapshots
+        self.tmp = tmp
+
+    async def build(self, stream: BinaryIO, options: BuildOptions) -> AsyncIterator[
+            dict[str, Any]]:
+        """The classic builder's messages: ``stream`` text, ``aux`` with the ID, ``error``."""
+        options.check()
+        targets = [self.images.target_of(tag, "") for tag in options.tags]
+        stamp = f"{now_ns()}"
+        tar_path, context_dir = self.tmp / f"context-{stamp}.tar", self.tmp / f"context-{stamp}"
+        context: BuildContext | None = None
+        try:
+            await asyncio.to_thread(archive.spool, stream, tar_path)
+            context = await asyncio.to_thread(BuildContext.unpack, tar_path, context_dir)
+            tar_path.unlink(missing_ok=True)
+            text = context.read(options.dockerfile, "Dockerfile")
+            context.prune(context.ignore(options.dockerfile))
+            parsed = df.parse(text)
+            built = plan(parsed, options.build_args, options.target or None)
+        except SkiffError as exc:
+            if context is not None:
+                context.close()
+            tar_path.unlink(missing_ok=True)
+            yield _error(exc)
+            return
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        run = _Run(self, options, context, built, parsed.directives.escape, queue)
+        task = asyncio.ensure_future(self._execute(run, targets))
+        try:
+            while (message := await queue.get()) is not None:
+                yield message
+        finally:
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+            context.close()
+
+    async def _execute(self, run: _Run, targets: list[str | None]) -> None:
+        try:
+            for level in run.plan.levels:
+                await asyncio.gather(*(run.stage(stage) for stage in level))
+            image = await run.results[run.plan.target.index]
+            if run.options.labels:
+                config = dict(image.container_config)
+                config["Labels"] = {**(config.get("Labels") or {}), **run.options.labels}
+                shown = " ".join(f"{k}={json.dumps(v)}" for k, v in run.options.labels.items())
+                image = await self.images.commit_layer(image, None, config,
+                                                       {"created_by": nop(f"LABEL {shown}")})
+            for unused in run.plan.unused_args:
+                await run.emit(f"[Warning] One or more build-args [{unused}] were not "
+                               f"consumed\n")
+            await run.queue.put({"aux": {"ID": image.id}})
+            if run.options.quiet:
+                await run.queue.put({"stream": image.id + "\n"})
+            await run.emit(f"Successfully built {image.id[7:19]}\n")
+            for target in targets:
+                if target:
+                    self.images.tag_image(image, target)
+                    await run.emit(f"Successfully tagged {target}\n")
+        except SkiffError as exc:
+            await run.queue.put(_error(exc))
+        except Exception as exc:  # a bug must still end the stream with a message
+            await run.queue.put(_error(InvalidParameter(f"build failed: {exc}")))
+        finally:
+            await run.queue.put(None)
+
+
+def _error(exc: SkiffError) -> dict[str, Any]:
+    detail: dict[str, Any] = {"message": str(exc)}
+    code = getattr(exc, "code", None)
+    if isinstance(code, int):
+        detail["code"] = code
+    return {"errorDetail": detail, "error": str(exc)}

@@ -1,0 +1,185 @@
+"""docker build (the classic protocol, DOCKER_BUILDKIT=0) and docker-py's build against skiffd:
+every instruction, multi-stage builds, stages run together, errors, nothing left behind."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import DockerCLI
+
+MULTI = """\
+# syntax=docker/dockerfile:1
+ARG BASE=busybox
+FROM ${BASE} AS tools
+RUN mkdir -p /out && echo tool > /out/tool.txt
+
+FROM ${BASE} AS unused
+RUN exit 7
+
+FROM ${BASE}
+ARG GREETING=hello
+ENV APP=/srv/app MODE="two words"
+WORKDIR $APP
+COPY --chown=1000:1000 src/ ./src/
+COPY *.txt conf/
+COPY --from=tools /out/tool.txt ./
+RUN <<EOF
+echo "$GREETING from a heredoc" > greeting.txt
+ls src > listing.txt
+EOF
+RUN ["sh", "-c", "echo exec-form > exec.txt"]
+LABEL org.example.name="the app" version=1
+EXPOSE 8080 9000-9001/udp
+VOLUME /data
+USER 1000:1000
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=5s --retries=2 CMD test -e /srv/app/greeting.txt
+ENTRYPOINT ["sh", "-c"]
+CMD ["cat greeting.txt"]
+"""
+
+
+@pytest.fixture(autouse=True)
+def classic_builder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_BUILDKIT", "0")
+
+
+@pytest.fixture
+def built(docker: DockerCLI) -> Iterator[list[str]]:
+    """Tags the test builds; removed afterwards with the intermediate images."""
+    tags: list[str] = []
+    yield tags
+    if tags:
+        docker("rmi", "-f", *tags, check=False)
+    docker("image", "prune", "-f", check=False)
+
+
+def _context(tmp_path: Path, dockerfile: str, files: dict[str, str] | None = None) -> Path:
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    for name, content in (files or {}).items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(content)
+    return tmp_path
+
+
+def _inspect(docker: DockerCLI, ref: str) -> dict[str, Any]:
+    info: dict[str, Any] = json.loads(docker("image", "inspect", ref).stdout)[0]
+    return info
+
+
+def test_a_multi_stage_dockerfile_with_every_instruction(docker: DockerCLI, tmp_path: Path,
+                                                         built: list[str]) -> None:
+    context = _context(tmp_path, MULTI, {"src/main.sh": "echo main\n", "a.txt": "a",
+                                         "b.txt": "b", "ignored.txt": "no",
+                                         ".dockerignore": "ignored.txt\n"})
+    built.append("built-multi:1")
+    result = docker("build", "-t", "built-multi:1", "--build-arg", "GREETING=hi",
+                    str(context), timeout=180)
+    assert "Successfully tagged built-multi:1" in result.stdout
+    assert "exit 7" not in result.stdout  # the target does not need that stage
+    assert docker("run", "--rm", "built-multi:1").stdout == "hi from a heredoc\n"
+    files = docker("run", "--rm", "built-multi:1", "ls conf; cat tool.txt exec.txt listing.txt;"
+                   " stat -c '%u:%g' src/main.sh; echo $MODE").stdout.split("\n")
+    assert files[:7] == ["a.txt", "b.txt", "tool", "exec-form", "main.sh", "1000:1000",
+                         "two words"]
+    config = _inspect(docker, "built-multi:1")["Config"]
+    assert config["WorkingDir"] == "/srv/app" and config["User"] == "1000:1000"
+    assert "APP=/srv/app" in config["Env"] and "MODE=two words" in config["Env"]
+    assert not any(e.startswith("GREETING=") for e in config["Env"])  # ARGs are not kept
+    assert config["Labels"] == {"org.example.name": "the app", "version": "1"}
+    assert set(config["ExposedPorts"]) == {"8080/tcp", "9000/udp", "9001/udp"}
+    assert config["Volumes"] == {"/data": {}} and config["StopSignal"] == "SIGINT"
+    assert config["Healthcheck"] == {"Test": ["CMD-SHELL", "test -e /srv/app/greeting.txt"],
+                                     "Interval": 5_000_000_000, "Retries": 2}
+    assert config["Entrypoint"] == ["sh", "-c"] and config["Cmd"] == ["cat greeting.txt"]
+    history = docker("history", "--no-trunc", "--format", "{{.CreatedBy}}",
+                     "built-multi:1").stdout.splitlines()
+    assert history[0].endswith('CMD ["cat greeting.txt"]')
+    assert any(line.startswith("|1 GREETING=hi /bin/sh -c") for line in history)
+
+
+def test_independent_stages_run_at_the_same_time(docker: DockerCLI, tmp_path: Path,
+                                                 built: list[str]) -> None:
+    stamp = "RUN date +%s > /start && sleep 3 && date +%s > /end"
+    dockerfile = (f"FROM busybox AS one\n{stamp}\nFROM busybox AS two\n{stamp}\n"
+                  "FROM busybox\nCOPY --from=one /start /one.start\nCOPY --from=one /end "
+                  "/one.end\nCOPY --from=two /start /two.start\nCOPY --from=two /end /two.end\n"
+                  'CMD ["cat", "/one.start", "/one.end", "/two.start", "/two.end"]\n')
+    built.append("built-parallel:1")
+    docker("build", "-q", "-t", "built-parallel:1", str(_context(tmp_path, dockerfile)),
+           timeout=120)
+    one_start, one_end, two_start, two_end = map(
+        int, docker("run", "--rm", "built-parallel:1").stdout.split())
+    assert one_start < two_end and two_start < one_end  # the two sleeps overlapped
+
+
+def test_docker_py_builds_with_tags_and_build_args(client: Any, tmp_path: Path,
+                                                   built: list[str]) -> None:
+    context = _context(tmp_path, "FROM busybox\nARG WHO\nRUN echo \"made by $WHO\" > /who\n"
+                                 'CMD ["cat", "/who"]\n')
+    built.append("built-py:1")
+    image, logs = client.images.build(path=str(context), tag="built-py:1",
+                                      buildargs={"WHO": "docker-py"}, rm=True)
+    assert "built-py:1" in image.tags
+    assert any("Successfully built" in (line.get("stream") or "") for line in logs)
+    assert client.containers.run("built-py:1", remove=True) == b"made by docker-py\n"
+
+
+def test_a_gzipped_tar_context(client: Any, built: list[str]) -> None:
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w:gz") as tar:
+        for name, content in (("Dockerfile", b"FROM busybox\nCOPY hi /hi\n"), ("hi", b"hi\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    data.seek(0)
+    built.append("built-tar:1")
+    image, _ = client.images.build(fileobj=data, custom_context=True, encoding="gzip",
+                                   tag="built-tar:1")
+    assert client.containers.run(image.id, "cat /hi", remove=True) == b"hi\n"
+
+
+@pytest.mark.parametrize(("dockerfile", "code", "message"), [
+    ("FROM busybox\nRUN exit 3\n", 3, "The command '/bin/sh -c exit 3' returned a non-zero "
+                                      "code: 3"),
+    ("FROM busybox\nBOGUS x\n", 1, "Dockerfile parse error line 2: unknown instruction: BOGUS"),
+    ("FROM busybox\nCOPY ../x /x\n", 1, "forbidden path outside the build context: ../x"),
+    ("FROM busybox\nCOPY nope /x\n", 1, "file not found in build context"),
+    ("FROM no-such-image:1\n", 1, "pull access denied for no-such-image:1"),
+    ("FROM busybox AS a\nCOPY --from=b /x /x\nFROM busybox AS b\nCOPY --from=a /y /y\n", 1,
+     "circular dependency detected"),
+])
+def test_failed_builds_say_why_and_leave_no_tag_or_container(
+        docker: DockerCLI, tmp_path: Path, built: list[str], dockerfile: str, code: int,
+        message: str) -> None:
+    before = docker("ps", "-aq").stdout
+    result = docker("build", "-t", "built-failed:1", str(_context(tmp_path, dockerfile)),
+                    check=False, timeout=120)
+    assert result.returncode == code and message in result.stderr, result.stderr
+    assert docker("images", "-q", "built-failed:1").stdout == ""
+    assert docker("ps", "-aq").stdout == before
+
+
+def test_removing_a_built_image_removes_its_intermediate_images(
+        docker: DockerCLI, tmp_path: Path) -> None:
+    before = set(docker("images", "-aq").stdout.split())
+    docker("build", "-q", "-t", "built-rm:1",
+           str(_context(tmp_path, "FROM busybox\nENV A=1\nRUN touch /x\nCMD [\"true\"]\n")))
+    assert len(set(docker("images", "-aq").stdout.split()) - before) == 3
+    assert len(docker("images", "-q").stdout.split()) == len(before) + 1  # no intermediates
+    removed = docker("rmi", "built-rm:1").stdout
+    assert removed.count("Deleted:") >= 3
+    assert set(docker("images", "-aq").stdout.split()) == before
+
+
+def test_an_unsupported_platform_is_refused(docker: DockerCLI, tmp_path: Path) -> None:
+    result = docker("build", "--platform", "linux/arm64",
+                    str(_context(tmp_path, "FROM busybox\n")), check=False)
+    assert result.returncode != 0 and "linux/amd64 only" in result.stderr
