@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DockerCLI
+from tests.conftest import Daemon, DockerCLI
+from tests.integration.test_cli import SkiffCLI
 
 MULTI = """\
 # syntax=docker/dockerfile:1
@@ -62,6 +63,7 @@ def built(docker: DockerCLI) -> Iterator[list[str]]:
 
 
 def _context(tmp_path: Path, dockerfile: str, files: dict[str, str] | None = None) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "Dockerfile").write_text(dockerfile)
     for name, content in (files or {}).items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -183,3 +185,47 @@ def test_an_unsupported_platform_is_refused(docker: DockerCLI, tmp_path: Path) -
     result = docker("build", "--platform", "linux/arm64",
                     str(_context(tmp_path, "FROM busybox\n")), check=False)
     assert result.returncode != 0 and "linux/amd64 only" in result.stderr
+
+
+@pytest.fixture
+def skiff(daemon: Daemon) -> SkiffCLI:
+    return SkiffCLI(daemon.host)
+
+
+def test_skiff_build_sends_the_context_as_docker_does(skiff: SkiffCLI, docker: DockerCLI,
+                                                      tmp_path: Path, built: list[str]) -> None:
+    listing_cmd = 'CMD ["ls", "-a", "/ctx"]'
+    context = _context(tmp_path / "ctx", f"FROM busybox\nCOPY . /ctx/\n{listing_cmd}\n",
+                       {"keep.txt": "k", "secret.env": "s", "logs/a.log": "l",
+                        "logs/keep.log": "k", ".dockerignore": "*.env\nlogs\n!logs/keep.log\n"
+                                                               "Dockerfile\n"})
+    outside = tmp_path / "elsewhere.Dockerfile"
+    outside.write_text("FROM busybox\nCOPY keep.txt /k\nCMD [\"cat\", \"/k\"]\n")
+    built += ["skiff-built:1", "skiff-built:2"]
+    result = skiff("build", "-t", "skiff-built:1", str(context), timeout=120)
+    assert "Successfully tagged skiff-built:1" in result.stdout
+    listing = docker("run", "--rm", "skiff-built:1").stdout.split()
+    assert listing == [".", "..", ".dockerignore", "keep.txt", "logs"]  # Dockerfile excluded
+    assert docker("run", "--rm", "skiff-built:1", "ls", "/ctx/logs").stdout.split() == \
+        ["keep.log"]
+    image_id = skiff("build", "-q", "-f", str(outside), "-t", "skiff-built:2",
+                     "--iidfile", str(tmp_path / "iid"), str(context)).stdout.strip()
+    assert image_id.startswith("sha256:") and (tmp_path / "iid").read_text() == image_id
+    assert docker("run", "--rm", "skiff-built:2").stdout == "k"
+
+
+def test_skiff_build_from_stdin_and_a_failing_step(skiff: SkiffCLI, built: list[str]) -> None:
+    made = skiff("build", "-q", "-", input="FROM busybox\nRUN echo piped > /p\n")
+    built.append(made.stdout.strip())
+    failed = skiff("build", "-", input="FROM busybox\nRUN exit 4\n", check=False)
+    assert failed.returncode == 4
+    assert "The command '/bin/sh -c exit 4' returned a non-zero code: 4" in failed.stderr
+
+
+def test_skiff_commit(skiff: SkiffCLI, docker: DockerCLI, name: str, cleanup: list[str],
+                      built: list[str]) -> None:
+    cleanup.append(name)
+    docker("run", "--name", name, "busybox", "sh", "-c", "echo c > /c")
+    built.append("skiff-committed:1")
+    skiff("commit", "-c", "CMD [\"cat\", \"/c\"]", name, "skiff-committed:1")
+    assert docker("run", "--rm", "skiff-committed:1").stdout == "c\n"
