@@ -229,3 +229,30 @@ def test_skiff_commit(skiff: SkiffCLI, docker: DockerCLI, name: str, cleanup: li
     built.append("skiff-committed:1")
     skiff("commit", "-c", "CMD [\"cat\", \"/c\"]", name, "skiff-committed:1")
     assert docker("run", "--rm", "skiff-committed:1").stdout == "c\n"
+
+
+def test_a_second_build_uses_the_cache_until_a_file_it_copies_changes(
+        docker: DockerCLI, tmp_path: Path, built: list[str]) -> None:
+    dockerfile = ("FROM busybox\nARG V=1\nENV A=1\nRUN echo first > /first\n"
+                  "COPY app.txt /app.txt\nRUN cat /app.txt > /copy\nCMD [\"cat\", \"/copy\"]\n")
+    context = _context(tmp_path, dockerfile, {"app.txt": "one\n", "other.txt": "x"})
+    built.append("built-cache:1")
+
+    def build(*flags: str) -> tuple[str, str]:
+        out = docker("build", *flags, "-t", "built-cache:1", str(context), timeout=120).stdout
+        return out, docker("images", "-q", "--no-trunc", "built-cache:1").stdout.strip()
+
+    _, first = build()
+    again, second = build()
+    assert again.count("Using cache") == 6 and "Running in" not in again
+    assert second == first
+    (context / "other.txt").write_text("changed, but nothing copies it")
+    (context / "app.txt").touch()  # a new mtime alone changes nothing
+    assert build()[0].count("Using cache") == 6
+    (context / "app.txt").write_text("two\n")
+    changed, _ = build()
+    steps = changed.split("Step ")
+    assert all("Using cache" in step for step in steps[2:5])  # ARG, ENV, the first RUN
+    assert all("Using cache" not in step for step in steps[5:])  # COPY and what follows
+    assert docker("run", "--rm", "built-cache:1").stdout == "two\n"
+    assert "Using cache" not in build("--no-cache")[0]

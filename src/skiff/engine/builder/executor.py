@@ -89,18 +89,19 @@ class Executor:
                 await self.containers.release_rootfs(container)
 
     async def _commit(self, container: Container, image: Image, state: StageState,
-                      created_by: str) -> Image:
+                      created_by: str, cache_key: str) -> Image:
         tar_path = self.tmp / f"step-{container.id[:12]}-{now_ns()}"
         try:
             diff_id = await asyncio.to_thread(self.snapshots.export_diff, container.id, tar_path)
             return await self.images.commit_layer(image, (tar_path, diff_id), dict(state.config),
                                                   {"created_by": created_by},
+                                                  cache_key=cache_key,
                                                   author=state.author or None)
         finally:
             tar_path.unlink(missing_ok=True)
 
     async def run(self, image: Image, state: StageState, instruction: Instruction,
-                  emit: Emit) -> Image:
+                  emit: Emit, cache_key: str) -> Image:
         """RUN: the command in a step container, its output streamed, its changes committed."""
         if instruction.heredocs and not instruction.json:
             cmd = [*state.shell, "\n".join(h.content for h in instruction.heredocs)]
@@ -139,12 +140,12 @@ class Executor:
                 raise StepFailed(cmd, code)
             args = state.run_env()
             shown = (f"|{len(args)} {' '.join(args)} " if args else "") + " ".join(cmd)
-            committed = await self._commit(container, image, state, shown)
+            committed = await self._commit(container, image, state, shown, cache_key)
             await emit(f"Removing intermediate container {container.id[:12]}\n")
             return committed
 
     async def copy(self, image: Image, state: StageState, instruction: Instruction,
-                   source: BuildContext, created_by: str) -> Image:
+                   source: BuildContext, created_by: str, cache_key: str) -> Image:
         """COPY and ADD: files from the context (or a stage, an image) into a step container's
         root, owned by root or ``--chown``, then committed."""
         args = [state.word(instruction, a) for a in instruction.args]
@@ -165,10 +166,10 @@ class Executor:
                     instruction.keyword == "ADD")
             finally:
                 await self.containers.release_rootfs(container)
-            return await self._commit(container, image, state, created_by)
+            return await self._commit(container, image, state, created_by, cache_key)
 
     async def workdir(self, image: Image, state: StageState, path: str,
-                      created_by: str) -> Image | None:
+                      created_by: str, cache_key: str) -> Image | None:
         """WORKDIR's directory, made when the image lacks it (None when it has it)."""
         async with self._container(image, {"Cmd": ["/"], "Entrypoint": [""]}) as container:
             root = await self.containers.mount_rootfs(container)
@@ -179,7 +180,7 @@ class Executor:
                 await self.containers.release_rootfs(container)
             if not made:
                 return None
-            return await self._commit(container, image, state, created_by)
+            return await self._commit(container, image, state, created_by, cache_key)
 
 
 def _mkdirs(target: BuildContext, path: str) -> bool:

@@ -15,6 +15,7 @@ from skiff.api.buildoptions import BuildOptions
 from skiff.api.timefmt import now_ns
 from skiff.drivers.snapshot.base import Snapshotter
 from skiff.engine.builder import dockerfile as df
+from skiff.engine.builder.cache import step_key
 from skiff.engine.builder.context import BuildContext
 from skiff.engine.builder.executor import Executor, StepContainers
 from skiff.engine.builder.stages import Plan, Stage, plan
@@ -90,29 +91,45 @@ class _Run:
             await self.announce(instruction.original)
         keyword = instruction.keyword
         images = self.service.images
-        if keyword == "ARG":
-            declare_arg(state, instruction)
-            image = await images.commit_layer(image, None, dict(state.config),
-                                              {"created_by": nop(instruction.original)})
-        elif keyword in CONFIG_ONLY:
-            created_by = apply(state, instruction)
-            image = await images.commit_layer(image, None, dict(state.config),
-                                              {"created_by": created_by},
-                                              author=state.author or None)
-        elif keyword == "WORKDIR":
-            created_by = apply(state, instruction)
-            made = await self.executor.workdir(image, state, state.config["WorkingDir"],
-                                               created_by)
-            image = made or await images.commit_layer(image, None, dict(state.config),
-                                                      {"created_by": created_by})
-        elif keyword == "RUN":
-            image = await self.executor.run(image, state, instruction, self.emit)
-        elif keyword in ("COPY", "ADD"):
+        args_before = dict(state.args)
+        if keyword in ("COPY", "ADD"):
             image = await self._copy(image, state, instruction)
-        else:
+            await self.emit(f" ---> {image.id[7:19]}\n")
+            return image
+        created_by = ""
+        if keyword == "ARG":  # the config part happens whether the step is cached or not
+            declare_arg(state, instruction)
+            created_by = nop(instruction.original)
+        elif keyword in CONFIG_ONLY or keyword == "WORKDIR":
+            created_by = apply(state, instruction)
+        elif keyword != "RUN":
             raise df.DockerfileError(instruction.line, f"{keyword} is not supported")
+        key = step_key(image.id, instruction, state.args if keyword == "ARG" else args_before)
+        cached = await self._cached(key, image)
+        if cached is not None:
+            image = cached
+        elif keyword == "RUN":
+            image = await self.executor.run(image, state, instruction, self.emit, key)
+        elif keyword == "WORKDIR":
+            made = await self.executor.workdir(image, state, state.config["WorkingDir"],
+                                               created_by, key)
+            image = made or await images.commit_layer(image, None, dict(state.config),
+                                                      {"created_by": created_by},
+                                                      cache_key=key)
+        else:
+            image = await images.commit_layer(image, None, dict(state.config),
+                                              {"created_by": created_by}, cache_key=key,
+                                              author=state.author or None)
         await self.emit(f" ---> {image.id[7:19]}\n")
         return image
+
+    async def _cached(self, key: str, parent: Image) -> Image | None:
+        if self.options.no_cache:
+            return None
+        found = self.service.images.cached(key, parent.id)
+        if found is not None:
+            await self.emit(" ---> Using cache\n")
+        return found
 
     async def _copy(self, image: Image, state: StageState,
                     instruction: df.Instruction) -> Image:
@@ -127,7 +144,10 @@ class _Run:
             digest = self.context.checksum(resolved)[7:] if resolved else "heredoc"
             created_by = nop(f"{instruction.keyword} {'dir' if len(resolved) != 1 else 'file'}"
                              f":{digest} in {dest} ")
-            return await self.executor.copy(image, state, instruction, self.context, created_by)
+            key = step_key(image.id, instruction, state.args, created_by)
+            cached = await self._cached(key, image)
+            return cached or await self.executor.copy(image, state, instruction, self.context,
+                                                      created_by, key)
         index = next((s.index for s in self.plan.stages
                       if s.name == origin.lower() or str(s.index) == origin), None)
         source_image = await self.results[index] if index is not None else \
@@ -135,7 +155,10 @@ class _Run:
         async with self.executor.rootfs(source_image) as source:
             resolved = [p for s in sources for p in source.sources(s)]
             created_by = nop(f"COPY dir:{source.checksum(resolved)[7:]} in {dest} ")
-            return await self.executor.copy(image, state, instruction, source, created_by)
+            key = step_key(image.id, instruction, state.args, f"{source_image.id} {created_by}")
+            cached = await self._cached(key, image)
+            return cached or await self.executor.copy(image, state, instruction, source,
+                                                      created_by, key)
 
 
 class BuildService:

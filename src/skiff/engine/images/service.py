@@ -84,7 +84,8 @@ class ImageService:
 
     async def commit_layer(self, parent: Image | None, layer: tuple[Path, str] | None,
                            container_config: dict[str, Any], history: dict[str, Any],
-                           target: str | None = None, **fields: Any) -> Image:
+                           target: str | None = None, cache_key: str = "",
+                           **fields: Any) -> Image:
         """A new image: ``parent``'s layers and history, plus ``layer`` (a tar and its diff ID;
         None for a step that changes only the config), ``container_config`` as its config and
         ``fields`` (author, comment, container ...) at its top level."""
@@ -109,10 +110,15 @@ class ImageService:
                 "rootfs": {"type": "layers", "diff_ids": diff_ids},
             }
             image = self.store.add_image(json.dumps(config).encode(), created,
-                                         parent.id if parent is not None else "")
+                                         parent.id if parent is not None else "", cache_key)
             if target:
                 self.store.tag(image.id, target)
         return image
+
+    def cached(self, cache_key: str, parent_id: str) -> Image | None:
+        """The image a build step with this key made on this parent before, if it is kept."""
+        return next((i for i in self.store.images.values()
+                     if i.cache_key == cache_key and i.parent == parent_id), None)
 
     def target_of(self, repo: str, tag: str) -> str | None:
         """The reference ``repo`` and ``tag`` name (None without a repo); bad ones refused."""

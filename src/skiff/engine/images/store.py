@@ -51,6 +51,7 @@ class Image:
     tags: list[str] = field(default_factory=list)
     digests: list[str] = field(default_factory=list)
     parent: str = ""  # the image a build step or a commit made this one from
+    cache_key: str = ""  # the build step that made it (see engine.builder.cache)
 
     @property
     def diff_ids(self) -> list[str]:
@@ -70,7 +71,8 @@ class Image:
 
     def to_row(self) -> dict[str, Any]:
         return {"Id": self.id, "Size": self.size, "CreatedNs": self.created_ns,
-                "RepoDigests": self.digests, "Parent": self.parent}
+                "RepoDigests": self.digests, "Parent": self.parent,
+                "BuildCache": self.cache_key}
 
 
 class ImageStore:
@@ -92,7 +94,8 @@ class ImageStore:
                 continue
             self.images[row["Id"]] = Image(row["Id"], config, row["Size"], row["CreatedNs"],
                                            digests=list(row.get("RepoDigests") or []),
-                                           parent=row.get("Parent") or "")
+                                           parent=row.get("Parent") or "",
+                                           cache_key=row.get("BuildCache") or "")
         self.tags: dict[str, str] = {}
         for ref, image_id in db.tags().items():
             if image_id in self.images:
@@ -138,7 +141,8 @@ class ImageStore:
     def children(self, image_id: str) -> list[Image]:
         return [i for i in self.images.values() if i.parent == image_id]
 
-    def add_image(self, config_bytes: bytes, created_ns: int, parent: str = "") -> Image:
+    def add_image(self, config_bytes: bytes, created_ns: int, parent: str = "",
+                  cache_key: str = "") -> Image:
         image_id = self.blobs.put(config_bytes)
         existing = self.images.get(image_id)
         if existing is not None:
@@ -146,7 +150,7 @@ class ImageStore:
         config = json.loads(config_bytes)
         size = sum(self.layers[c].size for c in chain_ids(
             list(config.get("rootfs", {}).get("diff_ids") or [])) if c in self.layers)
-        image = Image(image_id, config, size, created_ns, parent=parent)
+        image = Image(image_id, config, size, created_ns, parent=parent, cache_key=cache_key)
         self.db.put_image(image_id, image.to_row())
         self.images[image_id] = image
         return image
