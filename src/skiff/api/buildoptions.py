@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ class BuildOptions:
     cpu_period: int = 0
     cpuset_cpus: str = ""
     platform: str = ""
+    secrets: dict[str, bytes] = field(default_factory=dict)  # RUN --mount=type=secret, by id
 
     def check(self) -> None:
         if self.platform.lower() not in PLATFORMS:
@@ -81,8 +83,10 @@ def _bool(query: Mapping[str, str], name: str, default: bool = False) -> bool:
     return default if raw is None else raw.lower() not in ("", "0", "false", "no")
 
 
-def from_query(query: Mapping[str, str], tags: list[str]) -> BuildOptions:
-    """``POST /build``'s query parameters as dockerd reads them."""
+def from_query(query: Mapping[str, str], tags: list[str],
+               secrets: dict[str, bytes] | None = None) -> BuildOptions:
+    """``POST /build``'s query parameters as dockerd reads them (and the secrets skiff's client
+    sends in the X-Skiff-Build-Secrets header)."""
     if query.get("version") == "2":
         raise InvalidParameter("BuildKit (version=2) is not served by skiffd: build with "
                                "DOCKER_BUILDKIT=0 or with skiff build")
@@ -107,4 +111,21 @@ def from_query(query: Mapping[str, str], tags: list[str]) -> BuildOptions:
         shm_size=_int(query, "shmsize"), memory=_int(query, "memory"),
         memory_swap=_int(query, "memswap"), cpu_shares=_int(query, "cpushares"),
         cpu_quota=_int(query, "cpuquota"), cpu_period=_int(query, "cpuperiod"),
-        cpuset_cpus=query.get("cpusetcpus") or "", platform=query.get("platform") or "")
+        cpuset_cpus=query.get("cpusetcpus") or "", platform=query.get("platform") or "",
+        secrets=secrets or {})
+
+
+def decode_secrets(header: str | None) -> dict[str, bytes]:
+    """X-Skiff-Build-Secrets: base64 of a JSON object of id -> base64 content."""
+    if not header:
+        return {}
+    try:
+        table = json.loads(base64.b64decode(header))
+        return {str(k): base64.b64decode(v) for k, v in table.items()}
+    except (ValueError, TypeError, AttributeError):
+        raise InvalidParameter("invalid X-Skiff-Build-Secrets header") from None
+
+
+def encode_secrets(secrets: Mapping[str, bytes]) -> str:
+    table = {k: base64.b64encode(v).decode() for k, v in secrets.items()}
+    return base64.b64encode(json.dumps(table).encode()).decode()

@@ -68,10 +68,11 @@ class Images:
                                     {"Content-Type": "application/x-tar"})
         return json_messages(response.chunks())
 
-    def build(self, context: Body, query: dict[str, Any]) -> Iterator[Any]:
+    def build(self, context: Body, query: dict[str, Any],
+              headers: dict[str, str] | None = None) -> Iterator[Any]:
         """POST /build with a context tar: the builder's JSON messages."""
         response = self.api.request("POST", "/build", query, context,
-                                    {"Content-Type": "application/x-tar"})
+                                    {"Content-Type": "application/x-tar", **(headers or {})})
         return json_messages(response.chunks())
 
     def commit(self, container: str, query: dict[str, Any]) -> str:

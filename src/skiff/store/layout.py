@@ -30,6 +30,11 @@ class Layout:
     def tmp(self) -> Path:
         return self.data_root / "tmp"
 
+    @property
+    def build_cache(self) -> Path:
+        """RUN --mount=type=cache directories, kept between builds."""
+        return self.data_root / "builder" / "cache"
+
     def layer_dir(self, chain_hex: str) -> Path:
         return self.layers / chain_hex
 

@@ -12,7 +12,7 @@ import sys
 import tarfile
 from typing import Any
 
-from skiff.api import dockerignore
+from skiff.api import buildoptions, dockerignore
 from skiff.cli.commands.common import Subparsers, command
 from skiff.cli.errors import StatusError
 from skiff.cli.parser import check_args
@@ -86,9 +86,11 @@ def build(session: Session, args: argparse.Namespace) -> int:
         "networkmode": args.network or None,
         "extrahosts": ",".join(args.add_host) or None, "platform": args.platform or None,
         "rm": True, "forcerm": True}
+    secrets = _secrets(args.secret)
+    headers = {"X-Skiff-Build-Secrets": buildoptions.encode_secrets(secrets)} if secrets else {}
     image_id = ""
     try:
-        for message in raise_stream_errors(session.client.images.build(body, query)):
+        for message in raise_stream_errors(session.client.images.build(body, query, headers)):
             if not isinstance(message, dict):
                 continue
             if isinstance(message.get("aux"), dict) and message["aux"].get("ID"):
@@ -104,6 +106,30 @@ def build(session: Session, args: argparse.Namespace) -> int:
         with open(args.iidfile, "w") as handle:
             handle.write(image_id)
     return 0
+
+
+def _secrets(specs: list[str]) -> dict[str, bytes]:
+    """``--secret id=x,src=FILE`` or ``id=x,env=VAR`` (``id=x`` alone: the variable x)."""
+    secrets: dict[str, bytes] = {}
+    for spec in specs:
+        fields = dict(part.partition("=")[::2] for part in spec.split(","))
+        ident = fields.get("id", "")
+        if not ident:
+            raise StatusError(1, f"invalid secret {spec!r}: it needs an id")
+        source = fields.get("src") or fields.get("source")
+        if source:
+            try:
+                with open(os.path.expanduser(source), "rb") as handle:
+                    secrets[ident] = handle.read()
+            except OSError as exc:
+                raise StatusError(1, f"failed to read secret {ident} from {source}: "
+                                     f"{exc.strerror}") from None
+            continue
+        variable = fields.get("env") or ident
+        if variable not in os.environ:
+            raise StatusError(1, f"secret {ident}: environment variable {variable} is not set")
+        secrets[ident] = os.environ[variable].encode()
+    return secrets
 
 
 def _dockerfile_only(text: bytes) -> bytes:
@@ -151,6 +177,9 @@ def add_build(sub: Subparsers, name: str = "build", aliases: tuple[str, ...] = (
                    help="Add a custom host-to-IP mapping (\"host:ip\")")
     p.add_argument("--platform", help="Set platform if server is multi-platform capable")
     p.add_argument("--iidfile", help="Write the image ID to the file")
+    p.add_argument("--secret", action="append", default=[],
+                   help="Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]"
+                        "\")")
     p.add_argument("path", nargs="?", metavar="PATH")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -46,6 +47,7 @@ class Snapshotter(Protocol):
 
     def rw_size(self, container_id: str) -> int: ...
 
-    def export_diff(self, container_id: str, dest: Path) -> str:
-        """Write the container's changes as an OCI layer tar; return its diff ID."""
+    def export_diff(self, container_id: str, dest: Path, exclude: Iterable[str] = ()) -> str:
+        """Write the container's changes as an OCI layer tar, without the ``exclude`` paths;
+        return its diff ID."""
         ...

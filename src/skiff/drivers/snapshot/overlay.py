@@ -8,6 +8,7 @@ import posixpath
 import shutil
 import stat
 import tarfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -126,9 +127,9 @@ class OverlaySnapshotter:
         upper, _, _ = self._dirs(container_id)
         return dir_size(upper)
 
-    def export_diff(self, container_id: str, dest: Path) -> str:
+    def export_diff(self, container_id: str, dest: Path, exclude: Iterable[str] = ()) -> str:
         upper, _, _ = self._dirs(container_id)
-        return write_layer(upper, dest)
+        return write_layer(upper, dest, {p.strip("/") for p in exclude})
 
 
 class _Hashing:
@@ -142,20 +143,25 @@ class _Hashing:
         return self.handle.write(data)
 
 
-def write_layer(upper: Path, dest: Path) -> str:
+def write_layer(upper: Path, dest: Path, exclude: set[str] | None = None) -> str:
     """The OCI layer tar of an overlay upper directory: a deleted entry (a 0/0 character
     device) becomes ``.wh.<name>``, an opaque directory gets ``.wh..wh..opq``. Returns the
-    tar's digest (the layer's diff ID)."""
+    tar's digest (the layer's diff ID). Paths in ``exclude`` (mount points a step's mounts
+    left behind) are left out with what is under them."""
+    skip = exclude or set()
     with open(dest, "wb") as handle:
         hashing = _Hashing(handle)
         with tarfile.open(fileobj=cast(BinaryIO, hashing), mode="w|",
                           format=tarfile.PAX_FORMAT) as tar:
             for dirpath, dirnames, filenames in os.walk(upper):
-                dirnames.sort()
                 rel_dir = os.path.relpath(dirpath, upper)
+                dirnames[:] = sorted(d for d in dirnames
+                                     if os.path.normpath(os.path.join(rel_dir, d)) not in skip)
                 for name in dirnames + sorted(filenames):
                     full = os.path.join(dirpath, name)
                     rel = os.path.normpath(os.path.join(rel_dir, name))
+                    if rel in skip:
+                        continue
                     st = os.lstat(full)
                     if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
                         _add_marker(tar, posixpath.join(posixpath.dirname(rel),

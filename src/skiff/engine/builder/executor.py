@@ -17,8 +17,10 @@ from skiff.api.buildoptions import BuildOptions
 from skiff.api.timefmt import now_ns
 from skiff.drivers.snapshot import layertar
 from skiff.drivers.snapshot.base import Snapshotter
+from skiff.engine.builder import mounts as run_mounts
 from skiff.engine.builder.context import BuildContext
 from skiff.engine.builder.dockerfile import DockerfileError, Instruction
+from skiff.engine.builder.mounts import CacheMounts, RunMount
 from skiff.engine.builder.steps import StageState, command
 from skiff.engine.containers.attach import MonitorStream
 from skiff.engine.containers.model import Container
@@ -66,6 +68,9 @@ class Executor:
     snapshots: Snapshotter
     tmp: Path
     options: BuildOptions
+    context: BuildContext
+    cache_mounts: CacheMounts
+    origin: Callable[[str], Awaitable[Image]]  # a stage's result or an image, by name
 
     @contextlib.asynccontextmanager
     async def _container(self, image: Image, body: dict[str, Any]) -> AsyncIterator[Container]:
@@ -89,10 +94,11 @@ class Executor:
                 await self.containers.release_rootfs(container)
 
     async def _commit(self, container: Container, image: Image, state: StageState,
-                      created_by: str, cache_key: str) -> Image:
+                      created_by: str, cache_key: str, stubs: list[str] | None = None) -> Image:
         tar_path = self.tmp / f"step-{container.id[:12]}-{now_ns()}"
         try:
-            diff_id = await asyncio.to_thread(self.snapshots.export_diff, container.id, tar_path)
+            diff_id = await asyncio.to_thread(self.snapshots.export_diff, container.id, tar_path,
+                                              stubs or [])
             return await self.images.commit_layer(image, (tar_path, diff_id), dict(state.config),
                                                   {"created_by": created_by},
                                                   cache_key=cache_key,
@@ -112,15 +118,86 @@ class Executor:
         network = instruction.flag("network")
         if network not in (None, "default", "none", "host"):
             raise DockerfileError(instruction.line, f"unsupported network mode {network!r}")
-        for mount in instruction.flags.get("mount", []):
-            raise DockerfileError(instruction.line, f"RUN --mount is not supported yet: {mount}")
+        mounts = [run_mounts.parse(spec, instruction.line)
+                  for spec in instruction.flags.get("mount", [])]
+        async with contextlib.AsyncExitStack() as stack:
+            docker_mounts, env = await self._mounts(mounts, stack, instruction)
+            return await self._run(image, state, cmd, network, docker_mounts, env,
+                                   self._stubs(image, mounts), emit, cache_key)
+
+    async def _mounts(self, mounts: list[RunMount], stack: contextlib.AsyncExitStack,
+                      instruction: Instruction) -> tuple[list[dict[str, Any]], list[str]]:
+        """HostConfig.Mounts for RUN --mount, and the environment secrets given as env=."""
+        result: list[dict[str, Any]] = []
+        env: list[str] = []
+        for mount in mounts:
+            if mount.kind == "cache":
+                path = await stack.enter_async_context(self.cache_mounts.use(mount))
+                result.append({"Type": "bind", "Source": str(path), "Target": mount.target,
+                               "ReadOnly": mount.readonly})
+            elif mount.kind == "tmpfs":
+                result.append({"Type": "tmpfs", "Target": mount.target, "TmpfsOptions":
+                               {"SizeBytes": mount.size} if mount.size else {}})
+            elif mount.kind == "bind":
+                tree = self.context
+                if mount.origin:
+                    tree = await stack.enter_async_context(
+                        self.rootfs(await self.origin(mount.origin)))
+                source = tree.path(mount.source or ".")
+                if not os.path.lexists(source):
+                    raise DockerfileError(instruction.line, f"mount source {mount.source!r} "
+                                                            f"not found")
+                if not mount.readonly:  # writes go to a copy, discarded after the step
+                    copy = self.tmp / f"bind-{now_ns()}"
+                    stack.callback(shutil.rmtree, copy, True)
+                    await asyncio.to_thread(_copy_any, source, copy)
+                    source = copy
+                result.append({"Type": "bind", "Source": str(source), "Target": mount.target,
+                               "ReadOnly": mount.readonly})
+            elif mount.kind == "secret":
+                value = self.options.secrets.get(mount.id)
+                if value is None:
+                    if mount.required:
+                        raise InvalidParameter(f"secret {mount.id}: not provided (skiff build "
+                                               f"--secret id={mount.id},src=FILE)")
+                    continue
+                if mount.env:
+                    env.append(f"{mount.env}={value.decode(errors='replace')}")
+                if mount.target:
+                    path = self.tmp / f"secret-{now_ns()}"
+                    stack.callback(path.unlink, True)
+                    path.write_bytes(value)
+                    os.chown(path, mount.uid, mount.gid)
+                    os.chmod(path, mount.mode if mount.mode is not None else 0o400)
+                    result.append({"Type": "bind", "Source": str(path),
+                                   "Target": mount.target, "ReadOnly": True})
+        return result, env
+
+    def _stubs(self, image: Image, mounts: list[RunMount]) -> list[str]:
+        """The mount points the runtime will make that the image does not have: left out of
+        the step's layer, as BuildKit leaves them out."""
+        layers = [self.snapshots.layer_path(chain) for chain in image.chain_ids]
+        stubs = []
+        for mount in mounts:
+            parts = [p for p in mount.target.split("/") if p]
+            for depth in range(1, len(parts) + 1):
+                rel = "/".join(parts[:depth])
+                if not any(os.path.lexists(layer / rel) for layer in layers):
+                    stubs.append(rel)
+                    break
+        return stubs
+
+    async def _run(self, image: Image, state: StageState, cmd: list[str], network: str | None,
+                   mounts: list[dict[str, Any]], secret_env: list[str], stubs: list[str],
+                   emit: Emit, cache_key: str) -> Image:
         config = state.config
         body: dict[str, Any] = {
             "Cmd": cmd, "Entrypoint": [""], "Env": [*(config.get("Env") or []),
-                                                    *state.run_env()],
+                                                    *state.run_env(), *secret_env],
             "WorkingDir": config.get("WorkingDir") or "", "User": config.get("User") or "",
             "AttachStdout": True, "AttachStderr": True,
-            "HostConfig": {"NetworkMode": network} if network and network != "default" else {},
+            "HostConfig": {**({"NetworkMode": network} if network and network != "default"
+                              else {}), **({"Mounts": mounts} if mounts else {})},
         }
         async with self._container(image, body) as container:
             await emit(f" ---> Running in {container.id[:12]}\n")
@@ -140,7 +217,7 @@ class Executor:
                 raise StepFailed(cmd, code)
             args = state.run_env()
             shown = (f"|{len(args)} {' '.join(args)} " if args else "") + " ".join(cmd)
-            committed = await self._commit(container, image, state, shown, cache_key)
+            committed = await self._commit(container, image, state, shown, cache_key, stubs)
             await emit(f"Removing intermediate container {container.id[:12]}\n")
             return committed
 
@@ -181,6 +258,15 @@ class Executor:
             if not made:
                 return None
             return await self._commit(container, image, state, created_by, cache_key)
+
+
+def _copy_any(source: Path, dest: Path) -> None:
+    if source.is_dir() and not source.is_symlink():
+        shutil.copytree(source, dest, symlinks=True)
+    else:
+        dest.mkdir(parents=True)
+        dest.rmdir()
+        shutil.copy2(source, dest, follow_symlinks=False)
 
 
 def _mkdirs(target: BuildContext, path: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -15,9 +16,11 @@ from skiff.api.buildoptions import BuildOptions
 from skiff.api.timefmt import now_ns
 from skiff.drivers.snapshot.base import Snapshotter
 from skiff.engine.builder import dockerfile as df
+from skiff.engine.builder import mounts as run_mounts
 from skiff.engine.builder.cache import step_key
 from skiff.engine.builder.context import BuildContext
 from skiff.engine.builder.executor import Executor, StepContainers
+from skiff.engine.builder.mounts import CacheMounts
 from skiff.engine.builder.stages import Plan, Stage, plan
 from skiff.engine.builder.steps import StageState, apply, declare_arg, nop
 from skiff.engine.images import archive
@@ -37,11 +40,39 @@ class _Run:
         self.service, self.options, self.context, self.plan = service, options, context, built
         self.escape, self.queue = escape, queue
         self.executor = Executor(service.containers, service.images, service.snapshots,
-                                 service.tmp, options)
+                                 service.tmp, options, context, service.cache_mounts,
+                                 self.origin)
         self.total = sum(1 + len(stage.instructions) for stage in built.stages)
         self.step = 0
         self.results: dict[int, asyncio.Future[Image]] = {
             stage.index: asyncio.get_running_loop().create_future() for stage in built.stages}
+
+    async def origin(self, name: str) -> Image:
+        """What ``--from=name`` reads: a stage of this build (by name or number), else an
+        image."""
+        index = next((s.index for s in self.plan.stages
+                      if s.name == name.lower() or str(s.index) == name), None)
+        if index is not None:
+            return await self.results[index]
+        return self.service.images.resolve(name)
+
+    async def _mount_inputs(self, instruction: df.Instruction) -> str:
+        """What a RUN's bind mounts read (context checksums, or the image they come from),
+        for its key."""
+        inputs = []
+        for spec in instruction.flags.get("mount", []):
+            mount = run_mounts.parse(spec, instruction.line)
+            if mount.kind == "bind" and not mount.origin:
+                source = self.context.path(mount.source or ".")
+                if not os.path.lexists(source):
+                    raise df.DockerfileError(instruction.line, f"mount source "
+                                                               f"{mount.source!r} not found in "
+                                                               f"the build context")
+                rel = os.path.relpath(source, self.context.root)
+                inputs.append(self.context.checksum(["" if rel == "." else rel]))
+            elif mount.kind == "bind":
+                inputs.append(f"{(await self.origin(mount.origin)).id}:{mount.source}")
+        return " ".join(inputs)
 
     async def emit(self, text: str) -> None:
         if not self.options.quiet and text:
@@ -104,7 +135,8 @@ class _Run:
             created_by = apply(state, instruction)
         elif keyword != "RUN":
             raise df.DockerfileError(instruction.line, f"{keyword} is not supported")
-        key = step_key(image.id, instruction, state.args if keyword == "ARG" else args_before)
+        key = step_key(image.id, instruction, state.args if keyword == "ARG" else args_before,
+                       await self._mount_inputs(instruction) if keyword == "RUN" else "")
         cached = await self._cached(key, image)
         if cached is not None:
             image = cached
@@ -148,10 +180,7 @@ class _Run:
             cached = await self._cached(key, image)
             return cached or await self.executor.copy(image, state, instruction, self.context,
                                                       created_by, key)
-        index = next((s.index for s in self.plan.stages
-                      if s.name == origin.lower() or str(s.index) == origin), None)
-        source_image = await self.results[index] if index is not None else \
-            self.service.images.resolve(origin)
+        source_image = await self.origin(origin)
         async with self.executor.rootfs(source_image) as source:
             resolved = [p for s in sources for p in source.sources(s)]
             created_by = nop(f"COPY dir:{source.checksum(resolved)[7:]} in {dest} ")
@@ -165,11 +194,12 @@ class BuildService:
     """Builds from a context tar, with the engine's containers, images and snapshots."""
 
     def __init__(self, containers: StepContainers, images: ImageService, snapshots: Snapshotter,
-                 tmp: Path) -> None:
+                 tmp: Path, cache_mounts: CacheMounts) -> None:
         self.containers = containers
         self.images = images
         self.snapshots = snapshots
         self.tmp = tmp
+        self.cache_mounts = cache_mounts
 
     async def build(self, stream: BinaryIO, options: BuildOptions) -> AsyncIterator[
             dict[str, Any]]:

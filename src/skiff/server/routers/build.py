@@ -46,7 +46,9 @@ def setup(routes: Routes, committer: CommitBackend, builder: BuildBackend) -> No
         return json_response({"Id": image_id}, 201)
 
     async def build(request: web.Request) -> web.StreamResponse:
-        options = buildoptions.from_query(request.query, request.query.getall("t", []))
+        options = buildoptions.from_query(
+            request.query, request.query.getall("t", []),
+            buildoptions.decode_secrets(request.headers.get("X-Skiff-Build-Secrets")))
         options.check()
         body = await _spool(request)
         response: web.StreamResponse | None = None

@@ -6,13 +6,13 @@ from __future__ import annotations
 import io
 import json
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import Daemon, DockerCLI
+from tests.conftest import DockerCLI
+from tests.integration.build.conftest import make_context
 from tests.integration.test_cli import SkiffCLI
 
 MULTI = """\
@@ -47,30 +47,6 @@ CMD ["cat greeting.txt"]
 """
 
 
-@pytest.fixture(autouse=True)
-def classic_builder(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DOCKER_BUILDKIT", "0")
-
-
-@pytest.fixture
-def built(docker: DockerCLI) -> Iterator[list[str]]:
-    """Tags the test builds; removed afterwards with the intermediate images."""
-    tags: list[str] = []
-    yield tags
-    if tags:
-        docker("rmi", "-f", *tags, check=False)
-    docker("image", "prune", "-f", check=False)
-
-
-def _context(tmp_path: Path, dockerfile: str, files: dict[str, str] | None = None) -> Path:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "Dockerfile").write_text(dockerfile)
-    for name, content in (files or {}).items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(content)
-    return tmp_path
-
-
 def _inspect(docker: DockerCLI, ref: str) -> dict[str, Any]:
     info: dict[str, Any] = json.loads(docker("image", "inspect", ref).stdout)[0]
     return info
@@ -78,7 +54,7 @@ def _inspect(docker: DockerCLI, ref: str) -> dict[str, Any]:
 
 def test_a_multi_stage_dockerfile_with_every_instruction(docker: DockerCLI, tmp_path: Path,
                                                          built: list[str]) -> None:
-    context = _context(tmp_path, MULTI, {"src/main.sh": "echo main\n", "a.txt": "a",
+    context = make_context(tmp_path, MULTI, {"src/main.sh": "echo main\n", "a.txt": "a",
                                          "b.txt": "b", "ignored.txt": "no",
                                          ".dockerignore": "ignored.txt\n"})
     built.append("built-multi:1")
@@ -115,7 +91,7 @@ def test_independent_stages_run_at_the_same_time(docker: DockerCLI, tmp_path: Pa
                   "/one.end\nCOPY --from=two /start /two.start\nCOPY --from=two /end /two.end\n"
                   'CMD ["cat", "/one.start", "/one.end", "/two.start", "/two.end"]\n')
     built.append("built-parallel:1")
-    docker("build", "-q", "-t", "built-parallel:1", str(_context(tmp_path, dockerfile)),
+    docker("build", "-q", "-t", "built-parallel:1", str(make_context(tmp_path, dockerfile)),
            timeout=120)
     one_start, one_end, two_start, two_end = map(
         int, docker("run", "--rm", "built-parallel:1").stdout.split())
@@ -124,7 +100,7 @@ def test_independent_stages_run_at_the_same_time(docker: DockerCLI, tmp_path: Pa
 
 def test_docker_py_builds_with_tags_and_build_args(client: Any, tmp_path: Path,
                                                    built: list[str]) -> None:
-    context = _context(tmp_path, "FROM busybox\nARG WHO\nRUN echo \"made by $WHO\" > /who\n"
+    context = make_context(tmp_path, "FROM busybox\nARG WHO\nRUN echo \"made by $WHO\" > /who\n"
                                  'CMD ["cat", "/who"]\n')
     built.append("built-py:1")
     image, logs = client.images.build(path=str(context), tag="built-py:1",
@@ -134,7 +110,7 @@ def test_docker_py_builds_with_tags_and_build_args(client: Any, tmp_path: Path,
     assert client.containers.run("built-py:1", remove=True) == b"made by docker-py\n"
 
 
-def test_a_gzipped_tar_context(client: Any, built: list[str]) -> None:
+def test_a_gzipped_tarmake_context(client: Any, built: list[str]) -> None:
     data = io.BytesIO()
     with tarfile.open(fileobj=data, mode="w:gz") as tar:
         for name, content in (("Dockerfile", b"FROM busybox\nCOPY hi /hi\n"), ("hi", b"hi\n")):
@@ -162,7 +138,7 @@ def test_failed_builds_say_why_and_leave_no_tag_or_container(
         docker: DockerCLI, tmp_path: Path, built: list[str], dockerfile: str, code: int,
         message: str) -> None:
     before = docker("ps", "-aq").stdout
-    result = docker("build", "-t", "built-failed:1", str(_context(tmp_path, dockerfile)),
+    result = docker("build", "-t", "built-failed:1", str(make_context(tmp_path, dockerfile)),
                     check=False, timeout=120)
     assert result.returncode == code and message in result.stderr, result.stderr
     assert docker("images", "-q", "built-failed:1").stdout == ""
@@ -173,7 +149,7 @@ def test_removing_a_built_image_removes_its_intermediate_images(
         docker: DockerCLI, tmp_path: Path) -> None:
     before = set(docker("images", "-aq").stdout.split())
     docker("build", "-q", "-t", "built-rm:1",
-           str(_context(tmp_path, "FROM busybox\nENV A=1\nRUN touch /x\nCMD [\"true\"]\n")))
+           str(make_context(tmp_path, "FROM busybox\nENV A=1\nRUN touch /x\nCMD [\"true\"]\n")))
     assert len(set(docker("images", "-aq").stdout.split()) - before) == 3
     assert len(docker("images", "-q").stdout.split()) == len(before) + 1  # no intermediates
     removed = docker("rmi", "built-rm:1").stdout
@@ -183,19 +159,14 @@ def test_removing_a_built_image_removes_its_intermediate_images(
 
 def test_an_unsupported_platform_is_refused(docker: DockerCLI, tmp_path: Path) -> None:
     result = docker("build", "--platform", "linux/arm64",
-                    str(_context(tmp_path, "FROM busybox\n")), check=False)
+                    str(make_context(tmp_path, "FROM busybox\n")), check=False)
     assert result.returncode != 0 and "linux/amd64 only" in result.stderr
-
-
-@pytest.fixture
-def skiff(daemon: Daemon) -> SkiffCLI:
-    return SkiffCLI(daemon.host)
 
 
 def test_skiff_build_sends_the_context_as_docker_does(skiff: SkiffCLI, docker: DockerCLI,
                                                       tmp_path: Path, built: list[str]) -> None:
     listing_cmd = 'CMD ["ls", "-a", "/ctx"]'
-    context = _context(tmp_path / "ctx", f"FROM busybox\nCOPY . /ctx/\n{listing_cmd}\n",
+    context = make_context(tmp_path / "ctx", f"FROM busybox\nCOPY . /ctx/\n{listing_cmd}\n",
                        {"keep.txt": "k", "secret.env": "s", "logs/a.log": "l",
                         "logs/keep.log": "k", ".dockerignore": "*.env\nlogs\n!logs/keep.log\n"
                                                                "Dockerfile\n"})
@@ -235,7 +206,7 @@ def test_a_second_build_uses_the_cache_until_a_file_it_copies_changes(
         docker: DockerCLI, tmp_path: Path, built: list[str]) -> None:
     dockerfile = ("FROM busybox\nARG V=1\nENV A=1\nRUN echo first > /first\n"
                   "COPY app.txt /app.txt\nRUN cat /app.txt > /copy\nCMD [\"cat\", \"/copy\"]\n")
-    context = _context(tmp_path, dockerfile, {"app.txt": "one\n", "other.txt": "x"})
+    context = make_context(tmp_path, dockerfile, {"app.txt": "one\n", "other.txt": "x"})
     built.append("built-cache:1")
 
     def build(*flags: str) -> tuple[str, str]:
