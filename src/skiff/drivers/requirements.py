@@ -61,6 +61,7 @@ REQUIREMENTS = (
     Requirement(("ps",), "procps", "docker top will not work"),
     Requirement(("tar",), "tar", "docker export will not work"),
     Requirement(("cp",), "coreutils", "new volumes do not get the image's content"),
+    Requirement(("git",), "git", "builds cannot read Git repositories (ADD, remote contexts)"),
     INIT,
     Requirement(("/usr/share/containers/seccomp.json",), "golang-github-containers-common",
                 "containers run without Docker's default seccomp profile"),

@@ -51,3 +51,7 @@ class Snapshotter(Protocol):
         """Write the container's changes as an OCI layer tar, without the ``exclude`` paths;
         return its diff ID."""
         ...
+
+    def export_tree(self, tree: Path, dest: Path) -> str:
+        """Write a plain directory tree as an OCI layer tar; return its diff ID."""
+        ...

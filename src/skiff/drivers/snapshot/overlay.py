@@ -131,6 +131,9 @@ class OverlaySnapshotter:
         upper, _, _ = self._dirs(container_id)
         return write_layer(upper, dest, {p.strip("/") for p in exclude})
 
+    def export_tree(self, tree: Path, dest: Path) -> str:
+        return write_layer(tree, dest)
+
 
 class _Hashing:
     """A file that hashes what is written to it."""

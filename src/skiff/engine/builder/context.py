@@ -15,7 +15,7 @@ import posixpath
 import re
 import shutil
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from skiff.api import dockerignore
@@ -115,22 +115,35 @@ class BuildContext:
         return found
 
     def _glob(self, pattern: str) -> Iterator[str]:
+        """Matches of a pattern, ``**`` standing for any number of directories (none too)."""
         parts = pattern.split("/")
-        regexes = [_element(p) for p in parts]
+        regexes = [None if p == "**" else _element(p) for p in parts]
+        seen: set[str] = set()
 
         def walk(prefix: str, level: int) -> Iterator[str]:
+            if level == len(parts):
+                if prefix and prefix not in seen:
+                    seen.add(prefix)
+                    yield prefix
+                return
             base = self.root / prefix if prefix else self.root
             try:
                 names = sorted(os.listdir(base))
             except (NotADirectoryError, FileNotFoundError):
                 return
-            for name in names:
-                if regexes[level].fullmatch(name):
+            regex = regexes[level]
+            if regex is None:  # **: this level skipped, or one directory more
+                yield from walk(prefix, level + 1)
+                for name in names:
                     path = f"{prefix}/{name}" if prefix else name
-                    if level == len(parts) - 1:
-                        yield path
-                    else:
-                        yield from walk(self._inside(path), level + 1)
+                    if (self.root / path).is_dir() and not (self.root / path).is_symlink():
+                        yield from walk(path, level)
+                return
+            for name in names:
+                if regex.fullmatch(name):
+                    path = f"{prefix}/{name}" if prefix else name
+                    yield from walk(path if level == len(parts) - 1 else self._inside(path),
+                                    level + 1)
 
         yield from walk("", 0)
 
@@ -150,12 +163,15 @@ class BuildContext:
                 if ignore.excluded(posixpath.normpath(f"{rel_dir}/{name}")):
                     os.unlink(os.path.join(dirpath, name))
 
-    def checksum(self, paths: list[str]) -> str:
+    def checksum(self, paths: list[str],
+                 keep: Callable[[str, str], bool] | None = None) -> str:
         """One digest of these paths' trees: names, types, modes, owners, link targets and
-        content (never times)."""
+        content (never times); ``keep(path, rel)`` leaves out what a COPY excludes."""
         digest = hashlib.sha256()
         for path in paths:
             for rel, full in self._tree(path):
+                if keep is not None and not keep(path, rel):
+                    continue
                 info = os.lstat(full)
                 digest.update(f"{rel}\0{info.st_mode:o}\0{info.st_uid}:{info.st_gid}\0".encode())
                 if os.path.islink(full):

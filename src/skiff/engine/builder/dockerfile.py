@@ -20,7 +20,8 @@ FLAGS: dict[str, frozenset[str]] = {
     "FROM": frozenset({"platform"}),
     "RUN": frozenset({"mount", "network", "security"}),
     "COPY": frozenset({"from", "chown", "chmod", "link", "parents", "exclude"}),
-    "ADD": frozenset({"chown", "chmod", "link", "keep-git-dir", "checksum", "exclude"}),
+    "ADD": frozenset({"chown", "chmod", "link", "keep-git-dir", "checksum", "exclude",
+                      "unpack"}),
     "HEALTHCHECK": frozenset({"interval", "timeout", "start-period", "start-interval",
                               "retries"}),
 }

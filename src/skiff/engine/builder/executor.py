@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import tarfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +14,8 @@ from typing import Any, Protocol
 
 from skiff.api.buildoptions import BuildOptions
 from skiff.api.timefmt import now_ns
-from skiff.drivers.snapshot import layertar
 from skiff.drivers.snapshot.base import Snapshotter
+from skiff.engine.builder import files
 from skiff.engine.builder import mounts as run_mounts
 from skiff.engine.builder.context import BuildContext
 from skiff.engine.builder.dockerfile import DockerfileError, Instruction
@@ -150,7 +149,7 @@ class Executor:
                 if not mount.readonly:  # writes go to a copy, discarded after the step
                     copy = self.tmp / f"bind-{now_ns()}"
                     stack.callback(shutil.rmtree, copy, True)
-                    await asyncio.to_thread(_copy_any, source, copy)
+                    await asyncio.to_thread(files.copy_any, source, copy)
                     source = copy
                 result.append({"Type": "bind", "Source": str(source), "Target": mount.target,
                                "ReadOnly": mount.readonly})
@@ -222,28 +221,55 @@ class Executor:
             return committed
 
     async def copy(self, image: Image, state: StageState, instruction: Instruction,
-                   source: BuildContext, created_by: str, cache_key: str) -> Image:
-        """COPY and ADD: files from the context (or a stage, an image) into a step container's
-        root, owned by root or ``--chown``, then committed."""
-        args = [state.word(instruction, a) for a in instruction.args]
-        *sources, dest = args
+                   sources: list[files.Source], selection: files.Selection, link: bool,
+                   created_by: str, cache_key: str) -> Image:
+        """COPY and ADD: files into a step container's root, owned by root or ``--chown``, then
+        committed; with ``--link`` into an empty tree of its own that becomes the layer."""
+        dest = state.word(instruction, instruction.args[-1])
+        if not dest.startswith("/"):
+            dest = (state.config.get("WorkingDir") or "/").rstrip("/") + "/" + dest
         owner = instruction.flag("chown")
         mode = instruction.flag("chmod")
+        try:
+            chmod = int(mode, 8) if mode else None
+        except ValueError:
+            raise DockerfileError(instruction.line, f"invalid chmod parameter: {mode}") from None
+        spec = state.word(instruction, owner) if owner else ""
+        if link:
+            return await self._copy_linked(image, state, sources, selection, dest, spec, chmod,
+                                           created_by, cache_key)
         async with self._container(image, {"Cmd": ["/"], "Entrypoint": [""]}) as container:
             root = await self.containers.mount_rootfs(container)
             try:
                 target = BuildContext(root)
-                uid, gid = _owner(target, state.word(instruction, owner)) if owner else (0, 0)
-                chmod = int(mode, 8) if mode else None
-                if not dest.startswith("/"):
-                    dest = (state.config.get("WorkingDir") or "/").rstrip("/") + "/" + dest
-                heredocs = {f"<<{h.name}": h.content for h in instruction.heredocs}
-                await asyncio.to_thread(
-                    _copy_all, source, target, sources, dest, heredocs, uid, gid, chmod,
-                    instruction.keyword == "ADD")
+                uid, gid = files.owner(target, spec) if spec else (0, 0)
+                await asyncio.to_thread(files.copy_all, sources, target, dest, uid, gid, chmod,
+                                        selection)
             finally:
                 await self.containers.release_rootfs(container)
             return await self._commit(container, image, state, created_by, cache_key)
+
+    async def _copy_linked(self, image: Image, state: StageState, sources: list[files.Source],
+                           selection: files.Selection, dest: str, spec: str,
+                           chmod: int | None, created_by: str, cache_key: str) -> Image:
+        uid, gid = 0, 0
+        if spec:
+            async with self.rootfs(image) as root:
+                uid, gid = files.owner(root, spec)
+        tree = self.tmp / f"link-{now_ns()}"
+        tar_path = tree.with_name(tree.name + ".tar")
+        try:
+            tree.mkdir()
+            await asyncio.to_thread(files.copy_all, sources, BuildContext(tree), dest, uid, gid,
+                                    chmod, selection)
+            diff_id = await asyncio.to_thread(self.snapshots.export_tree, tree, tar_path)
+            return await self.images.commit_layer(image, (tar_path, diff_id), dict(state.config),
+                                                  {"created_by": created_by},
+                                                  cache_key=cache_key,
+                                                  author=state.author or None)
+        finally:
+            shutil.rmtree(tree, ignore_errors=True)
+            tar_path.unlink(missing_ok=True)
 
     async def workdir(self, image: Image, state: StageState, path: str,
                       created_by: str, cache_key: str) -> Image | None:
@@ -252,133 +278,9 @@ class Executor:
             root = await self.containers.mount_rootfs(container)
             try:
                 target = BuildContext(root)
-                made = await asyncio.to_thread(_mkdirs, target, path)
+                made = await asyncio.to_thread(files.mkdirs, target, path)
             finally:
                 await self.containers.release_rootfs(container)
             if not made:
                 return None
             return await self._commit(container, image, state, created_by, cache_key)
-
-
-def _copy_any(source: Path, dest: Path) -> None:
-    if source.is_dir() and not source.is_symlink():
-        shutil.copytree(source, dest, symlinks=True)
-    else:
-        dest.mkdir(parents=True)
-        dest.rmdir()
-        shutil.copy2(source, dest, follow_symlinks=False)
-
-
-def _mkdirs(target: BuildContext, path: str) -> bool:
-    resolved = target.path(path)
-    if resolved.is_dir():
-        return False
-    resolved.mkdir(parents=True, exist_ok=True)
-    return True
-
-
-def _owner(root: BuildContext, spec: str) -> tuple[int, int]:
-    """``--chown=user:group`` by number or by name in the image's /etc/passwd and /etc/group."""
-    user, _, group = spec.partition(":")
-
-    def lookup(name: str, table: str, field_index: int) -> int:
-        if name.isdigit():
-            return int(name)
-        with contextlib.suppress(OSError):
-            for line in root.path(table).read_text().splitlines():
-                fields = line.split(":")
-                if fields[0] == name and len(fields) > field_index:
-                    return int(fields[field_index])
-        raise InvalidParameter(f"unable to convert uid/gid chown string to host mapping: "
-                               f"can't find uid for user {name}" if table == "etc/passwd" else
-                               f"can't find gid for group {name}")
-
-    uid = lookup(user, "etc/passwd", 2)
-    if group:
-        return uid, lookup(group, "etc/group", 2)
-    if user.isdigit():
-        return uid, uid
-    with contextlib.suppress(OSError):
-        for line in root.path("etc/passwd").read_text().splitlines():
-            fields = line.split(":")
-            if fields[0] == user and len(fields) > 3:
-                return uid, int(fields[3])
-    return uid, uid
-
-
-def _copy_all(source: BuildContext, target: BuildContext, sources: list[str], dest: str,
-              heredocs: dict[str, str], uid: int, gid: int, chmod: int | None,
-              add: bool) -> None:
-    paths: list[tuple[str, Path | str]] = []  # (name, path in source or heredoc content)
-    for pattern in sources:
-        if pattern in heredocs:
-            paths.append((pattern[2:], heredocs[pattern]))
-            continue
-        for found in source.sources(pattern):
-            paths.append((os.path.basename(found) or ".", source.root / found))
-    into_dir = dest.endswith("/") or len(paths) > 1 or \
-        any(isinstance(p, Path) and p.is_dir() and not p.is_symlink() for _, p in paths)
-    if len(sources) > 1 and not dest.endswith("/"):
-        raise InvalidParameter("When using COPY with more than one source file, the "
-                               "destination must be a directory and end with a /")
-    for name, path in paths:
-        if isinstance(path, str):
-            out = target.path(dest.rstrip("/") + "/" + name if into_dir else dest)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(path)
-            _own(out, uid, gid, chmod if chmod is not None else 0o644)
-        elif path.is_dir() and not path.is_symlink():
-            _copy_tree(path, target, dest, uid, gid, chmod)
-        elif add and _is_tar(path):
-            out_dir = target.path(dest)
-            out_dir.mkdir(parents=True, exist_ok=True)
-            with tarfile.open(path) as tar:
-                layertar.extract(tar, layertar.validate(tar), out_dir)
-        else:
-            out = target.path(dest.rstrip("/") + "/" + name if into_dir else dest)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            if out.is_dir() and not out.is_symlink():
-                out = out / name
-            _copy_file(path, out, uid, gid, chmod)
-
-
-def _is_tar(path: Path) -> bool:
-    try:
-        return tarfile.is_tarfile(path)
-    except OSError:
-        return False
-
-
-def _own(path: Path, uid: int, gid: int, chmod: int | None) -> None:
-    os.chown(path, uid, gid, follow_symlinks=False)
-    if chmod is not None and not path.is_symlink():
-        os.chmod(path, chmod)
-
-
-def _copy_file(source: Path, out: Path, uid: int, gid: int, chmod: int | None) -> None:
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
-        out.unlink()
-    if source.is_symlink():
-        os.symlink(os.readlink(source), out)
-    else:
-        shutil.copy2(source, out, follow_symlinks=False)
-    _own(out, uid, gid, chmod)
-
-
-def _copy_tree(source: Path, target: BuildContext, dest: str, uid: int, gid: int,
-               chmod: int | None) -> None:
-    """A directory's contents (not the directory itself) into ``dest``; every destination is
-    resolved inside the target root, so a link in the image never leads a write out of it."""
-    for dirpath, dirnames, filenames in os.walk(source):
-        rel = os.path.relpath(dirpath, source)
-        here = target.path(dest if rel == "." else f"{dest.rstrip('/')}/{rel}")
-        if here.is_symlink() or (here.exists() and not here.is_dir()):
-            here.unlink()
-        here.mkdir(parents=True, exist_ok=True)
-        if rel != ".":
-            shutil.copystat(dirpath, here)
-        _own(here, uid, gid, chmod)
-        links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
-        dirnames[:] = sorted(d for d in dirnames if d not in links)
-        for name in [*links, *filenames]:
-            _copy_file(Path(dirpath, name), here / name, uid, gid, chmod)

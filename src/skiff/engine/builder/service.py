@@ -15,11 +15,13 @@ from typing import Any, BinaryIO
 from skiff.api.buildoptions import BuildOptions
 from skiff.api.timefmt import now_ns
 from skiff.drivers.snapshot.base import Snapshotter
+from skiff.engine.builder import copysources
 from skiff.engine.builder import dockerfile as df
 from skiff.engine.builder import mounts as run_mounts
 from skiff.engine.builder.cache import step_key
 from skiff.engine.builder.context import BuildContext
 from skiff.engine.builder.executor import Executor, StepContainers
+from skiff.engine.builder.files import Selection
 from skiff.engine.builder.mounts import CacheMounts
 from skiff.engine.builder.stages import Plan, Stage, plan
 from skiff.engine.builder.steps import StageState, apply, declare_arg, nop
@@ -166,27 +168,25 @@ class _Run:
     async def _copy(self, image: Image, state: StageState,
                     instruction: df.Instruction) -> Image:
         origin = instruction.flag("from") if instruction.keyword == "COPY" else None
-        if instruction.flag("exclude") or instruction.switch("parents"):
-            raise df.DockerfileError(instruction.line, "--exclude and --parents are not "
-                                                       "supported yet")
-        *sources, dest = [state.word(instruction, a) for a in instruction.args]
-        if not origin:
-            names = [s for s in sources if not s.startswith("<<")]
-            resolved = [p for s in names for p in self.context.sources(s)]
-            digest = self.context.checksum(resolved)[7:] if resolved else "heredoc"
-            created_by = nop(f"{instruction.keyword} {'dir' if len(resolved) != 1 else 'file'}"
-                             f":{digest} in {dest} ")
-            key = step_key(image.id, instruction, state.args, created_by)
+        *patterns, dest = [state.word(instruction, a) for a in instruction.args]
+        selection = Selection(tuple(state.word(instruction, e)
+                                    for e in instruction.flags.get("exclude", [])),
+                              instruction.switch("parents"))
+        link = instruction.switch("link")
+        async with contextlib.AsyncExitStack() as stack:
+            tree, origin_id = self.context, ""
+            if origin:
+                source_image = await self.origin(origin)
+                tree = await stack.enter_async_context(self.executor.rootfs(source_image))
+                origin_id = source_image.id
+            prepared = await copysources.prepare(instruction, patterns, tree, selection,
+                                                 self.service.tmp, stack)
+            created_by = nop(f"{instruction.keyword} {prepared.kind}:{prepared.digest} in "
+                             f"{dest} ")
+            key = step_key(image.id, instruction, state.args, f"{origin_id} {created_by}")
             cached = await self._cached(key, image)
-            return cached or await self.executor.copy(image, state, instruction, self.context,
-                                                      created_by, key)
-        source_image = await self.origin(origin)
-        async with self.executor.rootfs(source_image) as source:
-            resolved = [p for s in sources for p in source.sources(s)]
-            created_by = nop(f"COPY dir:{source.checksum(resolved)[7:]} in {dest} ")
-            key = step_key(image.id, instruction, state.args, f"{source_image.id} {created_by}")
-            cached = await self._cached(key, image)
-            return cached or await self.executor.copy(image, state, instruction, source,
+            return cached or await self.executor.copy(image, state, instruction,
+                                                      prepared.sources, selection, link,
                                                       created_by, key)
 
 
