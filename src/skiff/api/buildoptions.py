@@ -36,6 +36,10 @@ class BuildOptions:
     cpuset_cpus: str = ""
     platform: str = ""
     secrets: dict[str, bytes] = field(default_factory=dict)  # RUN --mount=type=secret, by id
+    remote: str = ""  # a context from a URL (a tar, a Dockerfile) or a Git repository
+    build_id: str = ""  # what POST /build/cancel names
+    identity: str = ""  # which Dockerfile this is, for --explain (skiff's client says)
+    structured: bool = False  # skiff's progress messages instead of the classic stream
 
     def check(self) -> None:
         if self.platform.lower() not in PLATFORMS:
@@ -84,15 +88,17 @@ def _bool(query: Mapping[str, str], name: str, default: bool = False) -> bool:
 
 
 def from_query(query: Mapping[str, str], tags: list[str],
-               secrets: dict[str, bytes] | None = None) -> BuildOptions:
-    """``POST /build``'s query parameters as dockerd reads them (and the secrets skiff's client
-    sends in the X-Skiff-Build-Secrets header)."""
+               secrets: dict[str, bytes] | None = None, identity: str = "",
+               structured: bool = False) -> BuildOptions:
+    """``POST /build``'s query parameters as dockerd reads them (and what skiff's client sends
+    in headers: secrets, the build's identity, structured progress)."""
     if query.get("version") == "2":
         raise InvalidParameter("BuildKit (version=2) is not served by skiffd: build with "
                                "DOCKER_BUILDKIT=0 or with skiff build")
-    if query.get("remote"):
-        raise InvalidParameter("remote build contexts are not supported yet: send the context "
-                               "as the request body")
+    remote = query.get("remote") or ""
+    if remote and not remote.startswith(("http://", "https://", "git@", "git://", "ssh://",
+                                          "github.com/")):
+        raise InvalidParameter(f"remote {remote!r} is not a URL or a Git address")
     build_args = _json(query, "buildargs", {})
     labels = _json(query, "labels", {})
     cache_from = _json(query, "cachefrom", [])
@@ -112,7 +118,8 @@ def from_query(query: Mapping[str, str], tags: list[str],
         memory_swap=_int(query, "memswap"), cpu_shares=_int(query, "cpushares"),
         cpu_quota=_int(query, "cpuquota"), cpu_period=_int(query, "cpuperiod"),
         cpuset_cpus=query.get("cpusetcpus") or "", platform=query.get("platform") or "",
-        secrets=secrets or {})
+        secrets=secrets or {}, remote=remote, build_id=query.get("buildid") or "",
+        identity=identity, structured=structured)
 
 
 def decode_secrets(header: str | None) -> dict[str, bytes]:

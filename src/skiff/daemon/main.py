@@ -29,6 +29,7 @@ from skiff.drivers.runtime.conmon import ConmonRuntime
 from skiff.drivers.runtime.exits import ExitWatcher
 from skiff.drivers.snapshot.overlay import OverlaySnapshotter
 from skiff.engine.builder.commit import Committer
+from skiff.engine.builder.explain import Records
 from skiff.engine.builder.mounts import CacheMounts
 from skiff.engine.builder.service import BuildService
 from skiff.engine.containers import seccomp
@@ -186,7 +187,8 @@ async def build(config: DaemonConfig) -> Daemon:
     volumes_router.setup(routes, volumes)
     build_router.setup(routes, Committer(containers, images, snapshots, layout.tmp),
                        BuildService(containers, images, snapshots, layout.tmp,
-                                    CacheMounts(layout.build_cache)))
+                                    CacheMounts(layout.build_cache),
+                                    Records(layout.build_records)))
     networks_router.setup(routes, networks,
                           Attachments(networks, containers, sandboxes, events))
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)

@@ -35,6 +35,11 @@ class Layout:
         """RUN --mount=type=cache directories, kept between builds."""
         return self.data_root / "builder" / "cache"
 
+    @property
+    def build_records(self) -> Path:
+        """Each Dockerfile's last build: its steps' cache inputs, for ``skiff build --explain``."""
+        return self.data_root / "builder" / "records"
+
     def layer_dir(self, chain_hex: str) -> Path:
         return self.layers / chain_hex
 

@@ -163,24 +163,30 @@ class BuildContext:
                 if ignore.excluded(posixpath.normpath(f"{rel_dir}/{name}")):
                     os.unlink(os.path.join(dirpath, name))
 
-    def checksum(self, paths: list[str],
-                 keep: Callable[[str, str], bool] | None = None) -> str:
+    def checksum(self, paths: list[str], keep: Callable[[str, str], bool] | None = None,
+                 files: dict[str, str] | None = None) -> str:
         """One digest of these paths' trees: names, types, modes, owners, link targets and
-        content (never times); ``keep(path, rel)`` leaves out what a COPY excludes."""
+        content (never times); ``keep(path, rel)`` leaves out what a COPY excludes. Each
+        entry's own digest goes into ``files`` (path -> digest) when it is given."""
         digest = hashlib.sha256()
         for path in paths:
             for rel, full in self._tree(path):
                 if keep is not None and not keep(path, rel):
                     continue
                 info = os.lstat(full)
-                digest.update(f"{rel}\0{info.st_mode:o}\0{info.st_uid}:{info.st_gid}\0".encode())
+                entry = hashlib.sha256(f"{info.st_mode:o}\0{info.st_uid}:{info.st_gid}\0"
+                                       .encode())
                 if os.path.islink(full):
-                    digest.update(os.readlink(full).encode())
+                    entry.update(os.readlink(full).encode())
                 elif os.path.isfile(full):
                     with open(full, "rb") as handle:
                         while block := handle.read(CHUNK):
-                            digest.update(block)
-                digest.update(b"\0")
+                            entry.update(block)
+                own = entry.hexdigest()
+                digest.update(f"{rel}\0{own}\0".encode())
+                if files is not None:
+                    is_dir = os.path.isdir(full) and not os.path.islink(full)
+                    files[rel + "/" if is_dir and rel != "." else rel] = own
         return "sha256:" + digest.hexdigest()
 
     def _tree(self, path: str) -> Iterator[tuple[str, str]]:

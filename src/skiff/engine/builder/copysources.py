@@ -22,6 +22,7 @@ class Prepared:
     sources: list[Source]
     digest: str  # the content of every source, hex
     kind: str  # what the history calls it: file, dir or multi
+    files: dict[str, str]  # each file read (a URL, a heredoc) -> its digest
 
 
 def _bool_flag(instruction: Instruction, name: str, default: bool) -> bool:
@@ -56,17 +57,20 @@ async def prepare(instruction: Instruction, patterns: list[str], tree: BuildCont
     matcher = selection.matcher
     sources: list[Source] = []
     parts: list[str] = []
+    files: dict[str, str] = {}
     found_count, any_dir = 0, False
     for pattern in patterns:
         if pattern in heredocs:
             sources.append(Source(None, pattern[2:], heredocs[pattern]))
             parts.append(hashlib.sha256(heredocs[pattern].encode()).hexdigest())
+            files[pattern] = parts[-1]
             found_count += 1
             continue
         if add and (remote.is_git(pattern) or remote.is_url(pattern)):
             source, digest = await _fetch(instruction, pattern, checksum, tmp, stack)
             sources.append(source)
             parts.append(digest)
+            files[pattern] = digest
             found_count += 1
             any_dir = any_dir or remote.is_git(pattern)
             continue
@@ -79,7 +83,7 @@ async def prepare(instruction: Instruction, patterns: list[str], tree: BuildCont
             return selection.kept(matcher, rel, inner or landing(pattern, top,
                                                                   selection.parents))
 
-        parts.append(tree.checksum(found, keep if matcher else None)[7:])
+        parts.append(tree.checksum(found, keep if matcher else None, files)[7:])
         sources.append(Source(tree, pattern, unpack=add and _bool_flag(instruction, "unpack",
                                                                         True)))
     if checksum and not any(remote.is_url(p) or remote.is_git(p) for p in patterns):
@@ -87,7 +91,7 @@ async def prepare(instruction: Instruction, patterns: list[str], tree: BuildCont
                                                 "Git source")
     digest = parts[0] if len(parts) == 1 else hashlib.sha256(" ".join(parts).encode()).hexdigest()
     kind = "multi" if found_count > 1 else "dir" if any_dir else "file"
-    return Prepared(sources, digest, kind)
+    return Prepared(sources, digest, kind, files)
 
 
 async def _fetch(instruction: Instruction, url: str, checksum: str | None, tmp: Path,

@@ -27,7 +27,30 @@ from skiff.engine.images.service import ImageService
 from skiff.engine.images.store import Image
 from skiff.errdefs import InvalidParameter, SkiffError
 
-Emit = Callable[[str], Awaitable[None]]
+
+class StepOutput(Protocol):
+    """Where a step's lines go: the builder's own notes, and what its command prints."""
+
+    async def note(self, text: str) -> None: ...
+
+    async def output(self, text: str) -> None: ...
+
+
+def run_command(state: StageState, instruction: Instruction) -> list[str]:
+    """RUN's command: the exec form, the shell form under SHELL, or its heredoc script."""
+    if instruction.heredocs and not instruction.json:
+        cmd = [*state.shell, "\n".join(h.content for h in instruction.heredocs)]
+    else:
+        cmd = command(state, instruction)
+    if not cmd:
+        raise DockerfileError(instruction.line, "RUN requires at least one argument")
+    return cmd
+
+
+def run_created_by(state: StageState, cmd: list[str]) -> str:
+    """RUN's history line, with the build arguments it saw first (``|1 V=x /bin/sh -c ...``)."""
+    args = state.run_env()
+    return (f"|{len(args)} {' '.join(args)} " if args else "") + " ".join(cmd)
 
 
 class StepContainers(Protocol):
@@ -106,14 +129,9 @@ class Executor:
             tar_path.unlink(missing_ok=True)
 
     async def run(self, image: Image, state: StageState, instruction: Instruction,
-                  emit: Emit, cache_key: str) -> Image:
+                  emit: StepOutput, cache_key: str) -> Image:
         """RUN: the command in a step container, its output streamed, its changes committed."""
-        if instruction.heredocs and not instruction.json:
-            cmd = [*state.shell, "\n".join(h.content for h in instruction.heredocs)]
-        else:
-            cmd = command(state, instruction)
-        if not cmd:
-            raise DockerfileError(instruction.line, "RUN requires at least one argument")
+        cmd = run_command(state, instruction)
         network = instruction.flag("network")
         if network not in (None, "default", "none", "host"):
             raise DockerfileError(instruction.line, f"unsupported network mode {network!r}")
@@ -188,7 +206,7 @@ class Executor:
 
     async def _run(self, image: Image, state: StageState, cmd: list[str], network: str | None,
                    mounts: list[dict[str, Any]], secret_env: list[str], stubs: list[str],
-                   emit: Emit, cache_key: str) -> Image:
+                   emit: StepOutput, cache_key: str) -> Image:
         config = state.config
         body: dict[str, Any] = {
             "Cmd": cmd, "Entrypoint": [""], "Env": [*(config.get("Env") or []),
@@ -199,7 +217,7 @@ class Executor:
                               else {}), **({"Mounts": mounts} if mounts else {})},
         }
         async with self._container(image, body) as container:
-            await emit(f" ---> Running in {container.id[:12]}\n")
+            await emit.note(f" ---> Running in {container.id[:12]}\n")
             exited = self.containers.wait_condition(container.id, "next-exit")
             attached = asyncio.ensure_future(self.containers.attach(container.id))
             await asyncio.sleep(0)
@@ -208,16 +226,15 @@ class Executor:
             if stream is not None:
                 try:
                     while (message := await stream.read()) is not None:
-                        await emit(message[1].decode(errors="replace"))
+                        await emit.output(message[1].decode(errors="replace"))
                 finally:
                     stream.close()
             code = await exited
             if code != 0:
                 raise StepFailed(cmd, code)
-            args = state.run_env()
-            shown = (f"|{len(args)} {' '.join(args)} " if args else "") + " ".join(cmd)
-            committed = await self._commit(container, image, state, shown, cache_key, stubs)
-            await emit(f"Removing intermediate container {container.id[:12]}\n")
+            committed = await self._commit(container, image, state, run_created_by(state, cmd),
+                                           cache_key, stubs)
+            await emit.note(f"Removing intermediate container {container.id[:12]}\n")
             return committed
 
     async def copy(self, image: Image, state: StageState, instruction: Instruction,

@@ -15,6 +15,7 @@ from pathlib import Path
 from skiff.api import dockerignore
 from skiff.drivers.snapshot import layertar
 from skiff.engine.builder.context import BuildContext
+from skiff.engine.images import archive
 from skiff.errdefs import InvalidParameter
 
 
@@ -138,7 +139,7 @@ def copy_all(sources: list[Source], target: BuildContext, dest: str, uid: int, g
             place = out_name if selection.parents else dest
             _copy_tree(path, target, place, uid, gid, chmod,
                        functools.partial(_kept_inside, selection, matcher, found))
-        elif source.unpack and _is_tar(path):
+        elif source.unpack and archive.is_tar(path):
             out_dir = target.path(dest)
             out_dir.mkdir(parents=True, exist_ok=True)
             with tarfile.open(path) as tar:
@@ -158,13 +159,6 @@ def _kept_inside(selection: Selection, matcher: dockerignore.Matcher | None, top
 
 def _is_dir(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
-
-
-def _is_tar(path: Path) -> bool:
-    try:
-        return tarfile.is_tarfile(path)
-    except OSError:
-        return False
 
 
 def _own(path: Path, uid: int, gid: int, chmod: int | None) -> None:

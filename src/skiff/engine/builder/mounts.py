@@ -8,11 +8,16 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import shutil
+import tarfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+from skiff.drivers.snapshot import layertar
 from skiff.engine.builder.dockerfile import DockerfileError
+from skiff.errdefs import Conflict, InvalidParameter, NotFound
 
 TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
 KEYS = {"type", "target", "dst", "destination", "source", "src", "from", "id", "sharing",
@@ -93,29 +98,111 @@ def parse(spec: str, line: int) -> RunMount:
                     else False, size, fields.get("env", ""))
 
 
+@dataclass(frozen=True)
+class CacheEntry:
+    id: str
+    path: Path
+    size: int
+    last_used: float
+
+
 class CacheMounts:
-    """The directories of ``type=cache`` mounts, one per id, kept between builds."""
+    """The directories of ``type=cache`` mounts, one per id, kept between builds; each has a
+    ``<dir>.id`` file naming its id. They can be listed, pruned, exported and imported."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._locks: dict[str, asyncio.Lock] = {}
+        self._in_use: dict[str, int] = {}
 
-    def path(self, mount: RunMount) -> Path:
-        name = hashlib.sha256(mount.id.encode()).hexdigest()[:32]
-        return self.root / name
+    def path(self, ident: str) -> Path:
+        return self.root / hashlib.sha256(ident.encode()).hexdigest()[:32]
+
+    def _make(self, ident: str, uid: int = 0, gid: int = 0, mode: int = 0o755) -> Path:
+        path = self.path(ident)
+        if not path.is_dir():
+            path.mkdir(parents=True, exist_ok=True)
+            os.chown(path, uid, gid)
+            os.chmod(path, mode)
+        path.with_name(path.name + ".id").write_text(ident)
+        return path
 
     @contextlib.asynccontextmanager
     async def use(self, mount: RunMount) -> AsyncIterator[Path]:
         """The cache directory, made with the mount's owner and mode the first time; held
         alone while in use for ``sharing=locked`` (and ``private``, which skiff serialises)."""
-        path = self.path(mount)
-        if not path.is_dir():
-            path.mkdir(parents=True, exist_ok=True)
-            os.chown(path, mount.uid, mount.gid)
-            os.chmod(path, mount.mode if mount.mode is not None else 0o755)
-        if mount.sharing == "shared":
-            yield path
-            return
-        lock = self._locks.setdefault(mount.id, asyncio.Lock())
-        async with lock:
-            yield path
+        path = self._make(mount.id, mount.uid, mount.gid,
+                          mount.mode if mount.mode is not None else 0o755)
+        lock = self._locks.setdefault(mount.id, asyncio.Lock()) \
+            if mount.sharing != "shared" else None
+        async with lock or contextlib.nullcontext():
+            self._in_use[mount.id] = self._in_use.get(mount.id, 0) + 1
+            try:
+                yield path
+            finally:
+                self._in_use[mount.id] -= 1
+
+    def entries(self) -> list[CacheEntry]:
+        found = []
+        for marker in sorted(self.root.glob("*.id")) if self.root.is_dir() else []:
+            path = marker.with_suffix("")
+            if path.is_dir():
+                found.append(CacheEntry(marker.read_text(), path, _size(path),
+                                        marker.stat().st_mtime))
+        return found
+
+    def find(self, ident: str) -> CacheEntry:
+        for entry in self.entries():
+            if entry.id == ident:
+                return entry
+        raise NotFound(f"no build cache mount with id {ident!r}")
+
+    def prune(self) -> tuple[list[str], int]:
+        """Remove every cache directory no build is using; their ids and the bytes freed."""
+        ids, freed = [], 0
+        for entry in self.entries():
+            if self._in_use.get(entry.id):
+                continue
+            shutil.rmtree(entry.path, ignore_errors=True)
+            entry.path.with_name(entry.path.name + ".id").unlink(missing_ok=True)
+            ids.append(entry.id)
+            freed += entry.size
+        return ids, freed
+
+    def export(self, ident: str, out: BinaryIO) -> None:
+        """A cache directory's content as a tar stream."""
+        entry = self.find(ident)
+        with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            for name in sorted(os.listdir(entry.path)):
+                tar.add(entry.path / name, arcname=name)
+
+    def load(self, ident: str, tar_path: Path) -> int:
+        """Replace (or make) a cache directory from a tar with the checks of image layers;
+        returns the entries unpacked."""
+        if self._in_use.get(ident):
+            raise Conflict(f"build cache mount {ident!r} is in use by a build")
+        staging = self.path(ident).with_name(f".import-{self.path(ident).name}")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            with tarfile.open(tar_path) as tar:
+                members = layertar.validate(tar)
+                layertar.extract(tar, members, staging)
+            path = self.path(ident)
+            shutil.rmtree(path, ignore_errors=True)
+            staging.rename(path)
+            self._make(ident)
+            return len(members)
+        except tarfile.TarError as exc:
+            raise InvalidParameter(f"not a tar archive: {exc}") from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _size(path: Path) -> int:
+    total = 0
+    for dirpath, _, filenames in os.walk(path):
+        for name in filenames:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+    return total

@@ -34,6 +34,14 @@ def _decompressor(head: bytes) -> Callable[[bytes], bytes] | None:
     return None
 
 
+def is_tar(path: Path) -> bool:
+    """Whether ``path`` is a tar archive, plain or compressed (gzip, bzip2, xz)."""
+    try:
+        return tarfile.is_tarfile(path)
+    except OSError:
+        return False
+
+
 def spool(stream: BinaryIO, dest: Path) -> str:
     """Copy a tar stream, decompressing it if needed, to ``dest``; return the sha256 digest."""
     hasher = hashlib.sha256()

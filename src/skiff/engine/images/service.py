@@ -406,6 +406,8 @@ class ImageService:
                 continue
             if "label" in filters and not flt.match_labels(filters["label"], image.labels):
                 continue
+            if image.id not in self.store.images or self.store.children(image.id):
+                continue  # gone with a child already, or an intermediate image still needed
             reclaimed += image.size
             for tag in list(image.tags):
                 self.store.untag(tag)
@@ -413,7 +415,27 @@ class ImageService:
             self.store.delete_image(image.id)
             deleted.append({"Deleted": image.id})
             self._event("delete", image, image.id)
+            sizes = {i.id: i.size for i in self.store.images.values()}
+            removed = self._remove_parents(image.parent)
+            reclaimed += sum(sizes.get(d["Deleted"], 0) for d in removed)
+            deleted += removed
         return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
+
+    def prune_build_steps(self) -> list[tuple[str, int]]:
+        """Images of build steps that nothing uses (no name, no child, no container), with
+        their untagged parents: the build cache ``docker builder prune`` reclaims."""
+        gone: list[tuple[str, int]] = []
+        for image in list(self.store.images.values()):
+            if image.id not in self.store.images or image.tags or not image.cache_key or \
+                    self._users(image.id) or self.store.children(image.id):
+                continue
+            sizes = {i.id: i.size for i in self.store.images.values()}
+            self.store.delete_image(image.id)
+            self._event("delete", image, image.id)
+            gone.append((image.id, image.size))
+            gone += [(d["Deleted"], sizes.get(d["Deleted"], 0))
+                     for d in self._remove_parents(image.parent) if d["Deleted"] in sizes]
+        return gone
 
 
 def _ref_match(pattern: str, tag: str) -> bool:

@@ -51,7 +51,7 @@ class Image:
     tags: list[str] = field(default_factory=list)
     digests: list[str] = field(default_factory=list)
     parent: str = ""  # the image a build step or a commit made this one from
-    cache_key: str = ""  # the build step that made it (see engine.builder.cache)
+    cache_key: str = ""  # the build step that made it (see engine.builder.explain)
 
     @property
     def diff_ids(self) -> list[str]:

@@ -25,6 +25,16 @@ class BuildBackend(Protocol):
     def build(self, stream: BinaryIO, options: BuildOptions) -> AsyncIterator[dict[str, Any]]:
         ...
 
+    def cancel(self, build_id: str) -> None: ...
+
+    async def prune(self, everything: bool = False) -> tuple[list[str], int]: ...
+
+    def cache_mounts_list(self) -> list[dict[str, Any]]: ...
+
+    async def export_cache(self, ident: str, out: BinaryIO) -> None: ...
+
+    async def import_cache(self, ident: str, stream: BinaryIO) -> int: ...
+
 
 async def _spool(request: web.Request) -> BinaryIO:
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
@@ -48,7 +58,9 @@ def setup(routes: Routes, committer: CommitBackend, builder: BuildBackend) -> No
     async def build(request: web.Request) -> web.StreamResponse:
         options = buildoptions.from_query(
             request.query, request.query.getall("t", []),
-            buildoptions.decode_secrets(request.headers.get("X-Skiff-Build-Secrets")))
+            buildoptions.decode_secrets(request.headers.get("X-Skiff-Build-Secrets")),
+            request.headers.get("X-Skiff-Build-Identity", ""),
+            request.headers.get("X-Skiff-Progress", "") == "1")
         options.check()
         body = await _spool(request)
         response: web.StreamResponse | None = None
@@ -67,8 +79,40 @@ def setup(routes: Routes, committer: CommitBackend, builder: BuildBackend) -> No
         return response
 
     async def prune(request: web.Request) -> web.StreamResponse:
-        return json_response({"CachesDeleted": None, "SpaceReclaimed": 0})
+        deleted, space = await builder.prune(query_bool(request, "all"))
+        return json_response({"CachesDeleted": deleted or None, "SpaceReclaimed": space})
+
+    async def cancel(request: web.Request) -> web.StreamResponse:
+        builder.cancel(request.query.get("id", ""))
+        return web.Response(status=200)
+
+    # skiff's own: the cache mounts of RUN --mount=type=cache, carried between machines
+    async def cache_list(request: web.Request) -> web.StreamResponse:
+        return json_response(builder.cache_mounts_list())
+
+    async def cache_export(request: web.Request) -> web.StreamResponse:
+        with tempfile.TemporaryFile() as spool:
+            await builder.export_cache(request.match_info["id"], spool)  # type: ignore[arg-type]
+            spool.seek(0)
+            response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
+            await response.prepare(request)
+            while chunk := await asyncio.to_thread(spool.read, 1 << 20):
+                await response.write(chunk)
+            await response.write_eof()
+            return response
+
+    async def cache_import(request: web.Request) -> web.StreamResponse:
+        body = await _spool(request)
+        try:
+            count = await builder.import_cache(request.match_info["id"], body)
+        finally:
+            body.close()
+        return json_response({"ID": request.match_info["id"], "Entries": count})
 
     routes.add("POST", "/commit", commit)
     routes.add("POST", "/build", build)
     routes.add("POST", "/build/prune", prune)
+    routes.add("POST", "/build/cancel", cancel)
+    routes.add("GET", "/build/cache", cache_list)
+    routes.add("GET", "/build/cache/{id}/export", cache_export)
+    routes.add("POST", "/build/cache/{id}/import", cache_import)
