@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 from skiff.client.api import APIClient
 from skiff.client.containers import Filters, encode_filters
@@ -74,6 +75,27 @@ class Images:
         response = self.api.request("POST", "/build", query, context,
                                     {"Content-Type": "application/x-tar", **(headers or {})})
         return json_messages(response.chunks())
+
+    def build_prune(self, all: bool = False) -> dict[str, Any]:
+        """POST /build/prune: the build cache removed and the space it held."""
+        result: dict[str, Any] = self.api.post("/build/prune", {"all": all or None})
+        return result
+
+    def build_cache(self) -> builtins.list[dict[str, Any]]:
+        """GET /build/cache (skiffd's own): the cache mounts kept between builds."""
+        result: builtins.list[dict[str, Any]] = self.api.get("/build/cache")
+        return result
+
+    def export_build_cache(self, ident: str) -> Iterator[bytes]:
+        """GET /build/cache/{id}/export (skiffd's own): a cache mount as a tar."""
+        return self.api.request("GET", f"/build/cache/{quote(ident, safe='')}/export").chunks()
+
+    def import_build_cache(self, ident: str, source: Body) -> dict[str, Any]:
+        """POST /build/cache/{id}/import (skiffd's own): a cache mount from a tar."""
+        response = self.api.request("POST", f"/build/cache/{quote(ident, safe='')}/import",
+                                    None, source, {"Content-Type": "application/x-tar"})
+        result: dict[str, Any] = response.json()
+        return result
 
     def commit(self, container: str, query: dict[str, Any]) -> str:
         """POST /commit: the new image's ID."""

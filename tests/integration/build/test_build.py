@@ -174,7 +174,7 @@ def test_skiff_build_sends_the_context_as_docker_does(skiff: SkiffCLI, docker: D
     outside.write_text("FROM busybox\nCOPY keep.txt /k\nCMD [\"cat\", \"/k\"]\n")
     built += ["skiff-built:1", "skiff-built:2"]
     result = skiff("build", "-t", "skiff-built:1", str(context), timeout=120)
-    assert "Successfully tagged skiff-built:1" in result.stdout
+    assert "naming to skiff-built:1" in result.stdout
     listing = docker("run", "--rm", "skiff-built:1").stdout.split()
     assert listing == [".", "..", ".dockerignore", "keep.txt", "logs"]  # Dockerfile excluded
     assert docker("run", "--rm", "skiff-built:1", "ls", "/ctx/logs").stdout.split() == \

@@ -3,33 +3,12 @@ Git repositories (served from a local HTTP server), --checksum."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import subprocess
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import DockerCLI
-from tests.integration.build.conftest import make_context
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    """A directory served over HTTP on loopback, and its URL."""
-    root = tmp_path / "www"
-    root.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+from tests.integration.build.conftest import git, make_context
 
 
 def _listing(docker: DockerCLI, image: str, path: str) -> list[str]:
@@ -112,14 +91,6 @@ def test_add_from_urls_with_checksum_and_unpack(docker: DockerCLI, tmp_path: Pat
     assert failed.returncode != 0 and "status 404" in failed.stderr
 
 
-def _git(*args: str, cwd: Path) -> str:
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-           "HOME": str(cwd), "PATH": "/usr/bin:/bin"}
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
-                          env=env, timeout=30).stdout.strip()
-
-
 def test_add_from_a_git_repository(docker: DockerCLI, tmp_path: Path, built: list[str],
                                    served: tuple[Path, str]) -> None:
     www, url = served
@@ -128,13 +99,13 @@ def test_add_from_a_git_repository(docker: DockerCLI, tmp_path: Path, built: lis
     (work / "docs/guide.md").write_text("guide\n")
     (work / "run.sh").write_text("echo run\n")
     (work / "run.sh").chmod(0o775)
-    _git("init", "-q", "-b", "main", cwd=work)
-    _git("add", ".", cwd=work)
-    _git("commit", "-q", "-m", "one", cwd=work)
-    _git("tag", "v1", cwd=work)
-    commit = _git("rev-parse", "HEAD", cwd=work)
-    _git("clone", "-q", "--bare", str(work), str(www / "repo.git"), cwd=tmp_path)
-    _git("update-server-info", cwd=www / "repo.git")  # plain HTTP serving, as a dumb server
+    git("init", "-q", "-b", "main", cwd=work)
+    git("add", ".", cwd=work)
+    git("commit", "-q", "-m", "one", cwd=work)
+    git("tag", "v1", cwd=work)
+    commit = git("rev-parse", "HEAD", cwd=work)
+    git("clone", "-q", "--bare", str(work), str(www / "repo.git"), cwd=tmp_path)
+    git("update-server-info", cwd=www / "repo.git")  # plain HTTP serving, as a dumb server
     dockerfile = ("FROM busybox\n"
                   f"ADD {url}/repo.git /whole/\n"
                   f"ADD --checksum={commit[:10]} {url}/repo.git#v1:docs /docs\n")

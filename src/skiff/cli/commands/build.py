@@ -10,9 +10,11 @@ import posixpath
 import secrets
 import sys
 import tarfile
+import urllib.parse
 from typing import Any
 
 from skiff.api import buildoptions, dockerignore
+from skiff.cli import buildprogress
 from skiff.cli.commands.common import Subparsers, command
 from skiff.cli.errors import StatusError
 from skiff.cli.parser import check_args
@@ -66,7 +68,11 @@ def context_tar(directory: str, dockerfile: str | None) -> tuple[bytes, str]:
 
 def build(session: Session, args: argparse.Namespace) -> int:
     check_args(args, [args.path] if args.path else [], 1, 1)
-    if args.path == "-":
+    remote = args.path.startswith(("http://", "https://", "git@", "git://", "ssh://",
+                                   "github.com/"))
+    if remote:  # skiffd fetches it, as dockerd does for a URL
+        body, dockerfile = b"", args.file or "Dockerfile"
+    elif args.path == "-":
         body, dockerfile = sys.stdin.buffer.read(), args.file or "Dockerfile"
         if not body.startswith(b"\x1f\x8b") and b"\0" not in body[:512]:
             body, dockerfile = _dockerfile_only(body), "Dockerfile"
@@ -85,27 +91,63 @@ def build(session: Session, args: argparse.Namespace) -> int:
         "q": args.quiet or args.progress == "quiet" or None,
         "networkmode": args.network or None,
         "extrahosts": ",".join(args.add_host) or None, "platform": args.platform or None,
-        "rm": True, "forcerm": True}
+        "rm": True, "forcerm": True, "remote": args.path if remote else None}
     secrets = _secrets(args.secret)
     headers = {"X-Skiff-Build-Secrets": buildoptions.encode_secrets(secrets)} if secrets else {}
+    headers["X-Skiff-Build-Identity"] = _identity(args)
+    progress = _progress(session, args, bool(query["q"]))
+    if progress is not None:
+        headers["X-Skiff-Progress"] = "1"
     image_id = ""
     try:
-        for message in raise_stream_errors(session.client.images.build(body, query, headers)):
-            if not isinstance(message, dict):
-                continue
-            if isinstance(message.get("aux"), dict) and message["aux"].get("ID"):
-                image_id = str(message["aux"]["ID"])
-            elif "stream" in message and not query["q"]:
-                session.out.write(str(message["stream"]))
-                session.out.flush()
+        try:
+            for message in raise_stream_errors(session.client.images.build(body, query,
+                                                                           headers)):
+                if not isinstance(message, dict):
+                    continue
+                if isinstance(message.get("aux"), dict) and message["aux"].get("ID"):
+                    image_id = str(message["aux"]["ID"])
+                elif isinstance(message.get("skiff"), dict) and progress is not None:
+                    progress.handle(message["skiff"])
+                elif "stream" in message and not query["q"] and progress is None:
+                    session.out.write(str(message["stream"]))
+                    session.out.flush()
+        finally:
+            if progress is not None:
+                progress.finish()
     except StreamError as exc:
         raise StatusError(exc.code or 1, exc.message) from None
+    if progress is not None and args.explain:
+        buildprogress.explain(session.out, progress.vertices)
     if query["q"]:
         session.out.write(image_id + "\n")
+    elif progress is not None and image_id:
+        tags = "".join(f"\nnaming to {t}" for t in args.tag)
+        session.out.write(f"writing image {image_id}{tags}\n")
     if args.iidfile and image_id:
         with open(args.iidfile, "w") as handle:
             handle.write(image_id)
     return 0
+
+
+def _identity(args: argparse.Namespace) -> str:
+    """Which Dockerfile this is, for comparing with its last build (``--explain``)."""
+    if args.path == "-":
+        return urllib.parse.quote(f"stdin:{os.getcwd()}")
+    if "://" in args.path or args.path.startswith(("git@", "github.com/")):
+        return urllib.parse.quote(f"{args.path}:{args.file or ''}")
+    dockerfile = os.path.abspath(args.file) if args.file else ""
+    return urllib.parse.quote(f"{os.path.abspath(args.path)}:{dockerfile}")
+
+
+def _progress(session: Session, args: argparse.Namespace,
+              quiet: bool) -> buildprogress.Plain | None:
+    """BuildKit-style progress for a terminal or plain text; none with -q or
+    ``--progress=classic`` (the classic builder's own lines)."""
+    if quiet or args.progress == "classic":
+        return None
+    tty = args.progress == "tty" or (args.progress == "auto" and session.out.isatty())
+    return buildprogress.Live(session.out) if tty else buildprogress.Plain(session.out)
 
 
 def _secrets(specs: list[str]) -> dict[str, bytes]:
@@ -170,8 +212,11 @@ def add_build(sub: Subparsers, name: str = "build", aliases: tuple[str, ...] = (
     p.add_argument("--pull", action="store_true", help="Always attempt to pull a newer version")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="Suppress the build output and print image ID on success")
-    p.add_argument("--progress", choices=("auto", "plain", "quiet"), default="auto",
-                   help="Set type of progress output")
+    p.add_argument("--progress", choices=("auto", "plain", "tty", "quiet", "classic"),
+                   default="auto", help="Set type of progress output (\"auto\", \"plain\", "
+                                        "\"tty\", \"quiet\", \"classic\")")
+    p.add_argument("--explain", action="store_true",
+                   help="Show each step's cache inputs and why a step missed the cache")
     p.add_argument("--network", help="Set the networking mode for the RUN instructions")
     p.add_argument("--add-host", action="append", default=[],
                    help="Add a custom host-to-IP mapping (\"host:ip\")")

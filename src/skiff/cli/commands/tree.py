@@ -153,6 +153,7 @@ TOP_LEVEL: dict[str, Command | Group] = {
     "unpause": Command("lifecycle", "add_unpause"),
     "update": Command("lifecycle", "add_update"),
     "wait": Command("lifecycle", "add_wait"),
+    "builder": Group("Manage builds", Command("builder", "add_builder_group")),
     "container": Group("Manage containers", CONTAINER),
     "image": Group("Manage images", IMAGE),
     "network": Group("Manage networks", Command("networks", "add_network_group")),

@@ -71,23 +71,26 @@ def _files_changed(before: dict[str, str], after: dict[str, str]) -> str:
 
 
 def why_missed(before: StepInputs | None, after: StepInputs, parent_missed: bool) -> str:
-    """Which input of a missed step differs from its last build."""
+    """Which inputs of a missed step differ from its last build (the step before it only when
+    nothing of its own changed)."""
     if before is None:
         return "no earlier build of this step to compare with"
+    reasons = []
     if before.text != after.text:
-        return f"the instruction changed (was: {before.text})"
-    changed_args = sorted(k for k in {*before.args, *after.args}
-                          if before.args.get(k) != after.args.get(k))
-    if changed_args:
-        name = changed_args[0]
-        return (f"build argument {name} changed: {before.args.get(name, '(unset)')!r} -> "
-                f"{after.args.get(name, '(unset)')!r}")
+        reasons.append(f"the instruction changed (was: {before.text})")
+    for name in sorted(k for k in {*before.args, *after.args}
+                       if before.args.get(k) != after.args.get(k)):
+        reasons.append(f"build argument {name} changed: "
+                       f"{before.args.get(name, '(unset)')!r} -> "
+                       f"{after.args.get(name, '(unset)')!r}")
     if before.files != after.files:
-        return _files_changed(before.files, after.files)
+        reasons.append(_files_changed(before.files, after.files))
     if before.heredocs != after.heredocs:
-        return "a heredoc's content changed"
+        reasons.append("a heredoc's content changed")
     if before.origins != after.origins:
-        return "the stage or image it reads from changed"
+        reasons.append("the stage or image it reads from changed")
+    if reasons:
+        return "; ".join(reasons)
     if before.parent != after.parent:
         return "the step before it changed" if parent_missed else "its base image changed"
     return "its cached result is gone (the image was removed)"

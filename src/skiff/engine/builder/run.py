@@ -16,7 +16,7 @@ from skiff.engine.builder import copysources
 from skiff.engine.builder import dockerfile as df
 from skiff.engine.builder import mounts as run_mounts
 from skiff.engine.builder.context import BuildContext
-from skiff.engine.builder.executor import Executor, StepContainers, run_command, run_created_by
+from skiff.engine.builder.executor import Executor, StepContainers, run_command
 from skiff.engine.builder.explain import Record, StepInputs, why_missed
 from skiff.engine.builder.files import Selection
 from skiff.engine.builder.mounts import CacheMounts
@@ -170,8 +170,9 @@ class BuildRun:
             args = {k: v for k, v in state.args.items() if k in names}
         elif keyword in CONFIG_ONLY or keyword == "WORKDIR":
             created_by = apply(state, instruction)
-        elif keyword == "RUN":
-            created_by = run_created_by(state, run_command(state, instruction))
+        elif keyword == "RUN":  # its environment holds every argument in effect
+            created_by = " ".join(run_command(state, instruction))
+            args = dict(state.args)
             files, origins = await self._mount_inputs(instruction)
         else:
             raise df.DockerfileError(instruction.line, f"{keyword} is not supported")
