@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
 import tarfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import DockerCLI
+from tests.conftest import Daemon, DockerCLI
 from tests.integration.build.conftest import make_context
 from tests.integration.test_cli import SkiffCLI
 
@@ -227,3 +229,20 @@ def test_a_second_build_uses_the_cache_until_a_file_it_copies_changes(
     assert all("Using cache" not in step for step in steps[5:])  # COPY and what follows
     assert docker("run", "--rm", "built-cache:1").stdout == "two\n"
     assert "Using cache" not in build("--no-cache")[0]
+
+
+def test_docker_compose_builds_a_service(daemon: Daemon, docker: DockerCLI, tmp_path: Path,
+                                         built: list[str]) -> None:
+    make_context(tmp_path / "app", "FROM busybox\nARG GREETING=hi\nCOPY msg.txt /msg.txt\n"
+                                   "RUN echo \"$GREETING\" >> /msg.txt\n"
+                                   "CMD [\"cat\", \"/msg.txt\"]\n", {"msg.txt": "composed\n"})
+    (tmp_path / "docker-compose.yml").write_text(
+        "version: \"3.8\"\nservices:\n  app:\n    build:\n      context: ./app\n"
+        "      args:\n        GREETING: hello\n    image: built-compose:1\n")
+    built.append("built-compose:1")
+    result = subprocess.run(["docker-compose", "build"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120,
+                            env={**os.environ, "DOCKER_HOST": daemon.host})
+    assert result.returncode == 0, result.stderr
+    assert "Successfully tagged built-compose:1" in result.stdout + result.stderr
+    assert docker("run", "--rm", "built-compose:1").stdout == "composed\nhello\n"
