@@ -246,3 +246,30 @@ def test_docker_compose_builds_a_service(daemon: Daemon, docker: DockerCLI, tmp_
     assert result.returncode == 0, result.stderr
     assert "Successfully tagged built-compose:1" in result.stdout + result.stderr
     assert docker("run", "--rm", "built-compose:1").stdout == "composed\nhello\n"
+
+
+def test_cache_from_reuses_the_steps_of_a_loaded_image(docker: DockerCLI, tmp_path: Path,
+                                                       built: list[str]) -> None:
+    dockerfile = ("FROM busybox\nENV MODE=prod\nCOPY app.txt /app.txt\n"
+                  "RUN cat /app.txt > /copy && echo ran\nCMD [\"cat\", \"/copy\"]\n")
+    context = make_context(tmp_path / "ctx", dockerfile, {"app.txt": "one\n"})
+    built += ["built-cachefrom:1", "built-cachefrom:2"]
+    docker("build", "-q", "-t", "built-cachefrom:1", str(context), timeout=120)
+    archive = tmp_path / "saved.tar"
+    docker("save", "-o", str(archive), "built-cachefrom:1", timeout=60)
+    docker("rmi", "built-cachefrom:1")  # its intermediate images and their cache keys go too
+    docker("load", "-i", str(archive), timeout=60)
+    plain = docker("build", "--no-cache", "-t", "built-cachefrom:2", str(context),
+                   timeout=120).stdout
+    assert "Using cache" not in plain
+    docker("rmi", "built-cachefrom:2")
+    reused = docker("build", "--cache-from", "built-cachefrom:1", "-t", "built-cachefrom:2",
+                    str(context), timeout=120).stdout
+    assert reused.count("Using cache") == 4 and "Running in" not in reused
+    assert _inspect(docker, "built-cachefrom:2")["Id"] == _inspect(docker,
+                                                                    "built-cachefrom:1")["Id"]
+    (context / "app.txt").write_text("two\n")
+    changed = docker("build", "--cache-from", "built-cachefrom:1", "-t", "built-cachefrom:2",
+                     str(context), timeout=120).stdout
+    assert changed.count("Using cache") == 1  # ENV only: the COPY's files differ
+    assert docker("run", "--rm", "built-cachefrom:2").stdout == "two\n"

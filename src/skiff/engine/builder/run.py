@@ -12,11 +12,11 @@ from typing import Protocol
 
 from skiff.api.buildoptions import BuildOptions
 from skiff.drivers.snapshot.base import Snapshotter
-from skiff.engine.builder import copysources
+from skiff.engine.builder import cachefrom, copysources
 from skiff.engine.builder import dockerfile as df
 from skiff.engine.builder import mounts as run_mounts
 from skiff.engine.builder.context import BuildContext
-from skiff.engine.builder.executor import Executor, StepContainers, run_command
+from skiff.engine.builder.executor import Executor, StepContainers, run_command, run_created_by
 from skiff.engine.builder.explain import Record, StepInputs, why_missed
 from skiff.engine.builder.files import Selection
 from skiff.engine.builder.mounts import CacheMounts
@@ -53,6 +53,8 @@ class BuildRun:
         self.executor = Executor(engine.containers, engine.images, engine.snapshots,
                                  engine.tmp, options, context, engine.cache_mounts,
                                  self.origin)
+        self.cache_sources = [image for ref in options.cache_from
+                              if (image := _resolved(engine.images, ref)) is not None]
         self.total = sum(1 + len(stage.instructions) for stage in built.stages)
         self.step = 0
         loop = asyncio.get_running_loop()
@@ -137,11 +139,20 @@ class BuildRun:
             raise
 
     async def _lookup(self, slot: str, step: Step, inputs: StepInputs, parent: Image,
-                      parent_missed: bool) -> tuple[Image | None, str]:
-        """The cached image of a step, or None and why it missed."""
+                      parent_missed: bool, created_by: str,
+                      state: StageState) -> tuple[Image | None, str]:
+        """The cached image of a step (made here before, or the same step of a cache-from
+        image), or None and why it missed."""
         self.record.steps[slot] = inputs
         found = None if self.options.no_cache else \
             self.engine.images.cached(inputs.key(), parent.id)
+        if found is None and not self.options.no_cache and self.cache_sources:
+            match = cachefrom.find(parent, created_by, self.cache_sources)
+            if match is not None:
+                found = await self.engine.images.commit_layer(
+                    parent, None if match.diff_id is None else (None, match.diff_id),
+                    dict(state.config), match.entry, cache_key=inputs.key(),
+                    author=state.author or None)
         if found is not None:
             await step.note(" ---> Using cache\n")
             return found, ""
@@ -181,7 +192,10 @@ class BuildRun:
         text = " ".join(p for p in (created_by, mounts, network and f"--network={network}") if p)
         inputs = StepInputs(image.id, text, args, files, origins,
                             tuple(h.content for h in instruction.heredocs))
-        cached, why = await self._lookup(slot, step, inputs, image, parent_missed)
+        history = run_created_by(state, run_command(state, instruction)) \
+            if keyword == "RUN" else created_by
+        cached, why = await self._lookup(slot, step, inputs, image, parent_missed, history,
+                                         state)
         key = inputs.key()
         if cached is not None:
             return await self._finish(step, cached, inputs, "", True)
@@ -242,10 +256,19 @@ class BuildRun:
             text = " ".join(p for p in (instruction.keyword, flags, *patterns, dest) if p)
             inputs = StepInputs(image.id, text, {}, prepared.files, origins,
                                 tuple(h.content for h in instruction.heredocs))
-            cached, why = await self._lookup(slot, step, inputs, image, parent_missed)
+            cached, why = await self._lookup(slot, step, inputs, image, parent_missed,
+                                             created_by, state)
             if cached is not None:
                 return await self._finish(step, cached, inputs, "", True)
             made = await self.executor.copy(image, state, instruction, prepared.sources,
                                             selection, instruction.switch("link"), created_by,
                                             inputs.key())
             return await self._finish(step, made, inputs, why, False)
+
+
+def _resolved(images: ImageService, ref: str) -> Image | None:
+    """A ``--cache-from`` image; one that is not here is skipped, as dockerd skips it."""
+    try:
+        return images.resolve(ref)
+    except NotFound:
+        return None

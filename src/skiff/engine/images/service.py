@@ -16,7 +16,7 @@ from skiff.api.timefmt import now_ns, parse_timestamp_ns, rfc3339nano
 from skiff.engine.events import EventService
 from skiff.engine.images import archive, changes, reference
 from skiff.engine.images.store import Image, ImageStore, chain_ids
-from skiff.errdefs import Conflict, InvalidParameter
+from skiff.errdefs import Conflict, InvalidParameter, NotFound
 
 # (container_id, running) of every container created from an image
 UsersOf = Callable[[str], list[tuple[str, bool]]]
@@ -82,30 +82,35 @@ class ImageService:
         self._event("import", image, target)
         return image
 
-    async def commit_layer(self, parent: Image | None, layer: tuple[Path, str] | None,
+    async def commit_layer(self, parent: Image | None, layer: tuple[Path | None, str] | None,
                            container_config: dict[str, Any], history: dict[str, Any],
                            target: str | None = None, cache_key: str = "",
                            **fields: Any) -> Image:
         """A new image: ``parent``'s layers and history, plus ``layer`` (a tar and its diff ID;
         None for a step that changes only the config), ``container_config`` as its config and
-        ``fields`` (author, comment, container ...) at its top level."""
+        ``fields`` (author, comment, container ...) at its top level. A ``created`` time in
+        ``history`` (a step reused from another image) is the image's too."""
         created = now_ns()
         base = parent.config if parent is not None else {}
         diff_ids = list(base.get("rootfs", {}).get("diff_ids") or [])
         entry = {"created": rfc3339nano(created), **history}
+        stamp = entry["created"]
         if layer is None:
             entry["empty_layer"] = True
         async with self._lock:
             if layer is not None:
                 tar_path, diff_id = layer
                 chains = chain_ids([*diff_ids, diff_id])
-                await asyncio.to_thread(self.store.add_layer, chains[-1], diff_id,
-                                        chains[-2] if len(chains) > 1 else "", tar_path)
+                if tar_path is not None:
+                    await asyncio.to_thread(self.store.add_layer, chains[-1], diff_id,
+                                            chains[-2] if len(chains) > 1 else "", tar_path)
+                elif not self.store.has_layer(chains[-1]):  # a layer another image holds
+                    raise NotFound(f"layer {diff_id} is not in the store")
                 diff_ids.append(diff_id)
             config = {
                 "architecture": base.get("architecture") or arch(), "os": "linux",
                 **{k: v for k, v in fields.items() if v not in (None, "")},
-                "config": container_config, "created": rfc3339nano(created),
+                "config": container_config, "created": stamp,
                 "history": [*(base.get("history") or []), entry],
                 "rootfs": {"type": "layers", "diff_ids": diff_ids},
             }
