@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Daemon, DockerCLI
+from tests.conftest import Daemon, DockerCLI, UnixHTTPConnection
 from tests.integration.build.conftest import make_context
 from tests.integration.test_cli import SkiffCLI
 
@@ -135,13 +135,20 @@ def test_a_gzipped_tarmake_context(client: Any, built: list[str]) -> None:
     ("FROM no-such-image:1\n", 1, "pull access denied for no-such-image:1"),
     ("FROM busybox AS a\nCOPY --from=b /x /x\nFROM busybox AS b\nCOPY --from=a /y /y\n", 1,
      "circular dependency detected"),
+    ("FROM busybox\nCOPY --bogus=1 a /a\n", 1, "line 2: unknown flag: bogus"),
+    ("FROM\n", 1, "line 1: FROM requires at least one argument"),
+    ("FROM busybox\nCOPY /etc/passwd /x\n", 1, "stat etc/passwd: file does not exist"),
+    ("FROM busybox\nCOPY outside/passwd /x\n", 1, "stat outside/passwd: file does not exist"),
+    ("FROM busybox\nCOPY --from=nostage /x /x\n", 1, "invalid from flag value nostage"),
+    ("FROM busybox\nRUN --mount=type=ssh true\n", 1, "type=ssh is not supported"),
 ])
 def test_failed_builds_say_why_and_leave_no_tag_or_container(
         docker: DockerCLI, tmp_path: Path, built: list[str], dockerfile: str, code: int,
         message: str) -> None:
     before = docker("ps", "-aq").stdout
-    result = docker("build", "-t", "built-failed:1", str(make_context(tmp_path, dockerfile)),
-                    check=False, timeout=120)
+    context = make_context(tmp_path, dockerfile)
+    (context / "outside").symlink_to("/etc")  # resolved inside the context, never on the host
+    result = docker("build", "-t", "built-failed:1", str(context), check=False, timeout=120)
     assert result.returncode == code and message in result.stderr, result.stderr
     assert docker("images", "-q", "built-failed:1").stdout == ""
     assert docker("ps", "-aq").stdout == before
@@ -273,3 +280,23 @@ def test_cache_from_reuses_the_steps_of_a_loaded_image(docker: DockerCLI, tmp_pa
                      str(context), timeout=120).stdout
     assert changed.count("Using cache") == 1  # ENV only: the COPY's files differ
     assert docker("run", "--rm", "built-cachefrom:2").stdout == "two\n"
+
+
+def test_a_hostile_context_tar_is_refused_and_writes_nothing(daemon: Daemon,
+                                                             tmp_path: Path) -> None:
+    target = tmp_path / "planted"
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
+        for name, content in (("Dockerfile", b"FROM busybox\n"),
+                              ("../" * 12 + str(target).lstrip("/"), b"x")):
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    connection = UnixHTTPConnection(daemon.host.removeprefix("unix://"), timeout=60)
+    try:
+        connection.request("POST", "/v1.43/build?t=built-hostile:1", data.getvalue(),
+                           {"Content-Type": "application/x-tar"})
+        body = connection.getresponse().read().decode()
+    finally:
+        connection.close()
+    assert "errorDetail" in body and not target.exists()

@@ -68,7 +68,12 @@ class BuildRun:
                       if s.name == name.lower() or str(s.index) == name), None)
         if index is not None:
             return await self.results[index]
-        return self.engine.images.resolve(name)
+        try:
+            return self.engine.images.resolve(name)
+        except NotFound:
+            raise NotFound(f"invalid from flag value {name}: pull access denied for {name}, "
+                           f"repository does not exist or may require 'docker login': "
+                           f"registry access is not available") from None
 
     # the stages
     async def stage(self, stage: Stage) -> None:
