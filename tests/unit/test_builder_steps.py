@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from skiff.engine.builder.dockerfile import DockerfileError, parse
-from skiff.engine.builder.steps import StageState, apply, declare_arg, duration
+from skiff.engine.builder.steps import (
+    StageState,
+    apply,
+    declare_arg,
+    duration,
+    go_duration,
+    go_list,
+    go_rune,
+)
 
 
 def _run(text: str, state: StageState | None = None) -> tuple[StageState, list[str]]:
@@ -23,7 +31,7 @@ def test_env_and_label_take_quotes_variables_and_the_old_form() -> None:
     state, shown = _run('ENV A=1 B="two words"\nENV C ${A}-$B\nLABEL "a b"=c d=$A\n')
     assert state.config["Env"] == ["A=1", "B=two words", "C=1-two words"]
     assert state.config["Labels"] == {"a b": "c", "d": "1"}
-    assert shown[0] == "/bin/sh -c #(nop) ENV A=1 B=two words"
+    assert shown[0] == "/bin/sh -c #(nop)  ENV A=1 B=two words"  # two words: "#(nop) ", text
 
 
 def test_args_come_from_build_args_then_defaults_and_global_args_by_name() -> None:
@@ -42,7 +50,9 @@ def test_cmd_entrypoint_shell_and_workdir() -> None:
     assert state.config["WorkingDir"] == "/a/b" and state.config["Entrypoint"] == ["run"]
     state, _ = _run("CMD [\"x\"]\nENTRYPOINT run it\n")
     assert state.config["Entrypoint"] == ["/bin/sh", "-c", "run it"]
-    assert state.config["Cmd"] is None  # a shell-form ENTRYPOINT drops CMD
+    assert state.config["Cmd"] == ["x"]  # the stage set it: kept
+    state, _ = _run("ENTRYPOINT [\"run\"]\n", StageState({"Cmd": ["sh"]}))
+    assert state.config["Cmd"] is None  # the base's CMD goes with a new ENTRYPOINT
 
 
 def test_expose_volume_stopsignal_user_onbuild_and_maintainer() -> None:
@@ -83,3 +93,25 @@ def test_durations_are_go_durations() -> None:
     instruction = parse("FROM scratch\n").instructions[0]
     assert duration(instruction, "interval", "1h2m3s") == (3600 + 120 + 3) * 10**9
     assert duration(instruction, "interval", "1.5s") == 1_500_000_000
+
+
+@pytest.mark.parametrize(("ns", "text"), [
+    (0, "0s"), (500 * 10**6, "500ms"), (1500, "1.5µs"), (5 * 10**9, "5s"),
+    (90 * 10**9, "1m30s"), (3600 * 10**9 + 1, "1h0m0.000000001s")])
+def test_durations_print_as_go_prints_them(ns: int, text: str) -> None:
+    assert go_duration(ns) == text
+
+
+def test_history_values_print_as_go_formats_them() -> None:
+    assert go_list(["CMD-SHELL", 'say "hi"']) == '["CMD-SHELL" "say \\"hi\\""]'
+    assert go_list(["/a", "/b"], quoted=False) == "[/a /b]"
+    assert go_list(["tab\there", "é\x01"]) == '["tab\\there" "é\\x01"]'
+    assert [go_rune(n) for n in (0, 3, 65, 39)] == ["'\\x00'", "'\\x03'", "'A'", "'\\''"]
+
+
+def test_healthcheck_keeps_the_fields_it_leaves_unset_and_shows_only_its_own() -> None:
+    state, shown = _run("HEALTHCHECK --interval=5s --retries=2 CMD true\n"
+                        "HEALTHCHECK --timeout=1s CMD false\nHEALTHCHECK NONE\n")
+    assert state.config["Healthcheck"] == {"Test": ["NONE"], "Interval": 5 * 10**9,
+                                           "Timeout": 10**9, "Retries": 2}
+    assert shown[1].endswith('HEALTHCHECK &{["CMD-SHELL" "false"] "0s" "1s" "0s" \'\\x00\'}')

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import tarfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,13 @@ def run_command(state: StageState, instruction: Instruction) -> list[str]:
     if not cmd:
         raise DockerfileError(instruction.line, "RUN requires at least one argument")
     return cmd
+
+
+def _empty_tar(path: Path) -> bool:
+    """Whether a step changed nothing: its diff holds no entry (dockerd then records an empty
+    layer, keeping no layer for it)."""
+    with tarfile.open(path) as tar:
+        return tar.next() is None
 
 
 def run_created_by(state: StageState, cmd: list[str]) -> str:
@@ -121,7 +129,8 @@ class Executor:
         try:
             diff_id = await asyncio.to_thread(self.snapshots.export_diff, container.id, tar_path,
                                               stubs or [])
-            return await self.images.commit_layer(image, (tar_path, diff_id), dict(state.config),
+            layer = None if await asyncio.to_thread(_empty_tar, tar_path) else (tar_path, diff_id)
+            return await self.images.commit_layer(image, layer, dict(state.config),
                                                   {"created_by": created_by},
                                                   cache_key=cache_key,
                                                   author=state.author or None)
@@ -280,7 +289,8 @@ class Executor:
             await asyncio.to_thread(files.copy_all, sources, BuildContext(tree), dest, uid, gid,
                                     chmod, selection)
             diff_id = await asyncio.to_thread(self.snapshots.export_tree, tree, tar_path)
-            return await self.images.commit_layer(image, (tar_path, diff_id), dict(state.config),
+            layer = None if await asyncio.to_thread(_empty_tar, tar_path) else (tar_path, diff_id)
+            return await self.images.commit_layer(image, layer, dict(state.config),
                                                   {"created_by": created_by},
                                                   cache_key=cache_key,
                                                   author=state.author or None)
@@ -289,15 +299,14 @@ class Executor:
             tar_path.unlink(missing_ok=True)
 
     async def workdir(self, image: Image, state: StageState, path: str,
-                      created_by: str, cache_key: str) -> Image | None:
-        """WORKDIR's directory, made when the image lacks it (None when it has it)."""
+                      created_by: str, cache_key: str) -> Image:
+        """WORKDIR's directory, made when the image lacks it; a layer either way (empty when
+        it was there), as dockerd commits one."""
         async with self._container(image, {"Cmd": ["/"], "Entrypoint": [""]}) as container:
             root = await self.containers.mount_rootfs(container)
             try:
                 target = BuildContext(root)
-                made = await asyncio.to_thread(files.mkdirs, target, path)
+                await asyncio.to_thread(files.mkdirs, target, path)
             finally:
                 await self.containers.release_rootfs(container)
-            if not made:
-                return None
             return await self._commit(container, image, state, created_by, cache_key)

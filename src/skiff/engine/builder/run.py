@@ -22,7 +22,7 @@ from skiff.engine.builder.files import Selection
 from skiff.engine.builder.mounts import CacheMounts
 from skiff.engine.builder.progress import Reporter, Step
 from skiff.engine.builder.stages import Plan, Stage
-from skiff.engine.builder.steps import StageState, apply, declare_arg, nop
+from skiff.engine.builder.steps import StageState, apply, begin_stage, commit_nop, declare_arg
 from skiff.engine.images.service import ImageService
 from skiff.engine.images.store import Image
 from skiff.errdefs import NotFound
@@ -114,9 +114,8 @@ class BuildRun:
         image = await self._base(stage)
         await step.note(f" ---> {image.id[7:19]}\n")
         await step.done(False, image.id)
-        state = StageState(dict(image.container_config), self.escape,
+        state = StageState(begin_stage(image.container_config), self.escape,
                            build_args=self.options.build_args, meta_args=self.plan.meta_args)
-        state.config.pop("Image", None)
         missed = False
         slot = stage.name or str(stage.index)
         for number, trigger in enumerate(state.config.pop("OnBuild", None) or []):
@@ -180,8 +179,7 @@ class BuildRun:
         files: dict[str, str] = {}
         origins: tuple[str, ...] = ()
         if keyword == "ARG":  # the config part happens whether the step is cached or not
-            declare_arg(state, instruction)
-            created_by = nop(instruction.original)
+            created_by = declare_arg(state, instruction)
             names = {w.partition("=")[0] for w in instruction.args}
             args = {k: v for k, v in state.args.items() if k in names}
         elif keyword in CONFIG_ONLY or keyword == "WORKDIR":
@@ -208,9 +206,7 @@ class BuildRun:
             made = await self.executor.run(image, state, instruction, step, key)
         elif keyword == "WORKDIR":
             made = await self.executor.workdir(image, state, state.config["WorkingDir"],
-                                               created_by, key) or \
-                await images.commit_layer(image, None, dict(state.config),
-                                          {"created_by": created_by}, cache_key=key)
+                                               created_by, key)
         else:
             made = await images.commit_layer(image, None, dict(state.config),
                                              {"created_by": created_by}, cache_key=key,
@@ -256,8 +252,10 @@ class BuildRun:
                 origins = (source_image.id,)
             prepared = await copysources.prepare(instruction, patterns, tree, selection,
                                                  self.engine.tmp, stack)
-            created_by = nop(f"{instruction.keyword} {prepared.kind}:{prepared.digest} in "
-                             f"{dest} ")
+            chown = instruction.flag("chown")
+            created_by = commit_nop(f"{instruction.keyword} "  # no space after --chown's value
+                                    f"{f'--chown={chown}' if chown else ''}"
+                                    f"{prepared.kind}:{prepared.digest} in {dest} ", state.shell)
             text = " ".join(p for p in (instruction.keyword, flags, *patterns, dest) if p)
             inputs = StepInputs(image.id, text, {}, prepared.files, origins,
                                 tuple(h.content for h in instruction.heredocs))

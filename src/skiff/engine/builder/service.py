@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -164,12 +163,12 @@ class BuildService:
             for level in run.plan.levels:
                 await asyncio.gather(*(run.stage(stage) for stage in level))
             image = await run.results[run.plan.target.index]
-            if run.options.labels:
+            for key, value in sorted(run.options.labels.items()):  # one step each, as dockerd
                 config = dict(image.container_config)
-                config["Labels"] = {**(config.get("Labels") or {}), **run.options.labels}
-                shown = " ".join(f"{k}={json.dumps(v)}" for k, v in run.options.labels.items())
+                config["Labels"] = {**(config.get("Labels") or {}), key: value}
+                created_by = nop(f"LABEL {key}={value}", config.get("Shell"))
                 image = await self.images.commit_layer(image, None, config,
-                                                       {"created_by": nop(f"LABEL {shown}")})
+                                                       {"created_by": created_by})
             for unused in run.plan.unused_args:
                 await reporter.classic(f"[Warning] One or more build-args [{unused}] were not "
                                        f"consumed\n")

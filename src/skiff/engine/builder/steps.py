@@ -3,7 +3,6 @@ builder applies them, and the ``created_by`` text each leaves in the history. Pu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,7 @@ class StageState:
     build_args: Mapping[str, str | None] = field(default_factory=dict)
     meta_args: Mapping[str, str | None] = field(default_factory=dict)
     author: str = ""  # MAINTAINER, kept at the image's top level
+    cmd_set: bool = False  # whether this stage gave a CMD (an ENTRYPOINT keeps only that)
 
     def env(self) -> dict[str, str]:
         """What substitution sees: ARGs, overridden by ENV (as Docker's builder)."""
@@ -60,9 +60,85 @@ class StageState:
         return [f"{k}={v}" for k, v in sorted(self.args.items()) if k not in env_keys]
 
 
-def nop(text: str) -> str:
-    """``created_by`` of a config-only step, as the classic builder writes it."""
-    return f"/bin/sh -c #(nop) {text}"
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def nop(text: str, shell: list[str] | None = None) -> str:
+    """``created_by`` of a config-only step as the classic builder writes it: the shell in
+    effect, then ``#(nop) `` and the text as separate words (hence two spaces)."""
+    return " ".join([*(shell or DEFAULT_SHELL), "#(nop) ", text])
+
+
+def commit_nop(text: str, shell: list[str] | None = None) -> str:
+    """``created_by`` of a step that commits a layer without running a command (COPY, ADD,
+    WORKDIR): ``#(nop) COPY ...`` as one word."""
+    return " ".join([*(shell or DEFAULT_SHELL), "#(nop) " + text])
+
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+               "\t": "\\t", "\v": "\\v", "\\": "\\\\"}
+
+
+def _go_char(char: str, quote: str) -> str:
+    if char == quote:
+        return "\\" + char
+    if char in _GO_ESCAPES:
+        return _GO_ESCAPES[char]
+    if char.isprintable():
+        return char
+    number = ord(char)
+    if number < 0x80:
+        return f"\\x{number:02x}"
+    return f"\\u{number:04x}" if number < 0x10000 else f"\\U{number:08x}"
+
+
+def go_quote(value: str) -> str:
+    """Go's ``%q`` of a string (strconv.Quote: printable characters kept)."""
+    return '"' + "".join(_go_char(c, '"') for c in value) + '"'
+
+
+def go_list(values: list[str], quoted: bool = True) -> str:
+    """Go's ``%q`` (or ``%v``) of a []string: ``["a" "b"]`` (or ``[a b]``)."""
+    return "[" + " ".join(go_quote(v) if quoted else v for v in values) + "]"
+
+
+def go_duration(ns: int) -> str:
+    """Go's time.Duration.String: ``1m30s``, ``500ms``, ``0s``."""
+    if ns == 0:
+        return "0s"
+    if ns < 1_000_000_000:
+        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
+            if ns >= size:
+                return f"{ns / size:.9f}".rstrip("0").rstrip(".") + unit
+    hours, rest = divmod(ns, 3_600_000_000_000)
+    minutes, rest = divmod(rest, 60_000_000_000)
+    seconds = f"{rest / 1e9:.9f}".rstrip("0").rstrip(".")
+    text = f"{seconds}s"
+    if hours or minutes:
+        text = f"{minutes}m" + text
+    if hours:
+        text = f"{hours}h" + text
+    return text
+
+
+def go_rune(number: int) -> str:
+    """Go's ``%q`` of an integer: a quoted character literal (``'\x02'``)."""
+    return "'" + _go_char(chr(number), "'") + "'"
+
+
+def state_nop(state: StageState, text: str) -> str:
+    return nop(text, state.shell)
+
+
+def begin_stage(config: dict[str, Any]) -> dict[str, Any]:
+    """A stage's starting config from its base's: without the base's Image, and with the
+    default PATH when the base sets none (as dockerd does)."""
+    config = dict(config)
+    config.pop("Image", None)
+    env = list(config.get("Env") or [])
+    if not any(e.split("=", 1)[0] == "PATH" for e in env):
+        config["Env"] = [*env, DEFAULT_PATH]
+    return config
 
 
 def _pairs(state: StageState, instruction: Instruction) -> list[tuple[str, str]]:
@@ -81,18 +157,25 @@ def command(state: StageState, instruction: Instruction) -> list[str]:
     return [*state.shell, text] if text else []
 
 
-def declare_arg(state: StageState, instruction: Instruction) -> None:
+def declare_arg(state: StageState, instruction: Instruction) -> str:
+    """Declare an ARG's names in the stage; return its ``created_by`` (the defaults as the
+    Dockerfile gives them, after substitution)."""
+    shown = []
     for word in instruction.args:
         name, sep, default = word.partition("=")
+        if sep:
+            default = state.word(instruction, default)
+        shown.append(f"{name}={default}" if sep else name)
         given = state.build_args.get(name)
         if given is None and name in state.meta_args and not sep:
             given = state.meta_args[name]  # ARG NAME inside a stage takes the global value
         if given is None and sep:
-            given = state.word(instruction, default)
+            given = default
         if given is not None:
             state.args[name] = given
         else:
             state.args.pop(name, None)
+    return state_nop(state, "ARG " + " ".join(shown))
 
 
 def apply(state: StageState, instruction: Instruction) -> str:
@@ -105,31 +188,33 @@ def apply(state: StageState, instruction: Instruction) -> str:
             env = [e for e in env if e.split("=", 1)[0] != key] + [f"{key}={value}"]
             shown.append(f"{key}={value}")
         config["Env"] = env
-        return nop("ENV " + " ".join(shown))
+        return state_nop(state, "ENV " + " ".join(shown))
     if keyword == "MAINTAINER":
         state.author = " ".join(instruction.args)
-        return nop(f"MAINTAINER {state.author}")
+        return state_nop(state, f"MAINTAINER {state.author}")
     if keyword == "LABEL":
         labels = dict(config.get("Labels") or {})
         pairs = _pairs(state, instruction)
         labels.update(pairs)
         config["Labels"] = labels
-        return nop("LABEL " + " ".join(f"{k}={v}" for k, v in pairs))
+        return state_nop(state, "LABEL " + " ".join(f"{k}={v}" for k, v in pairs))
     if keyword in ("CMD", "ENTRYPOINT"):
         argv = command(state, instruction)
         config["Cmd" if keyword == "CMD" else "Entrypoint"] = argv
-        if keyword == "ENTRYPOINT" and not instruction.json:
-            config["Cmd"] = None  # a shell-form ENTRYPOINT drops the base's CMD
-        return nop(f"{keyword} {json.dumps(argv)}")
+        if keyword == "CMD":
+            state.cmd_set = True
+        elif not state.cmd_set:
+            config["Cmd"] = None  # an ENTRYPOINT drops a CMD this stage did not set
+        return state_nop(state, f"{keyword} {go_list(argv)}")
     if keyword == "WORKDIR":
         path = state.word(instruction, instruction.args[0])
         if not path.startswith("/"):
             path = (config.get("WorkingDir") or "/").rstrip("/") + "/" + path
         config["WorkingDir"] = path
-        return nop(f"WORKDIR {path}")
+        return commit_nop(f"WORKDIR {path}", state.shell)
     if keyword == "USER":
         config["User"] = state.word(instruction, instruction.args[0])
-        return nop(f"USER {config['User']}")
+        return state_nop(state, f"USER {config['User']}")
     if keyword == "EXPOSE":
         ports = dict(config.get("ExposedPorts") or {})
         words = [w for a in instruction.args for w in state.words(instruction, a)]
@@ -141,7 +226,7 @@ def apply(state: StageState, instruction: Instruction) -> str:
             for number in range(int(start), int(end or start) + 1):
                 ports[f"{number}/{(proto or 'tcp').lower()}"] = {}
         config["ExposedPorts"] = ports
-        return nop("EXPOSE " + " ".join(sorted(ports)))
+        return state_nop(state, "EXPOSE " + " ".join(sorted(words)))
     if keyword == "VOLUME":
         volumes = dict(config.get("Volumes") or {})
         paths = list(instruction.args) if instruction.json else \
@@ -152,22 +237,26 @@ def apply(state: StageState, instruction: Instruction) -> str:
                                                         "string")
             volumes[path] = {}
         config["Volumes"] = volumes
-        return nop(f"VOLUME {json.dumps(paths)}")
+        return state_nop(state, f"VOLUME {go_list(paths, quoted=False)}")
     if keyword == "STOPSIGNAL":
         config["StopSignal"] = state.word(instruction, instruction.args[0])
-        return nop(f"STOPSIGNAL {config['StopSignal']}")
+        return state_nop(state, f"STOPSIGNAL {config['StopSignal']}")
     if keyword == "SHELL":
         config["Shell"] = list(instruction.args)
-        return nop(f"SHELL {json.dumps(list(instruction.args))}")
+        return state_nop(state, f"SHELL {go_list(list(instruction.args), quoted=False)}")
     if keyword == "HEALTHCHECK":
-        config["Healthcheck"] = healthcheck(instruction)
-        test = config["Healthcheck"]["Test"]
-        return nop(f"HEALTHCHECK &{{{json.dumps(test)} ...}}" if test != ["NONE"]
-                   else "HEALTHCHECK NONE")
+        check = healthcheck(instruction)
+        # dockerd's commit fills the fields a HEALTHCHECK leaves unset from the parent's
+        config["Healthcheck"] = {**(config.get("Healthcheck") or {}), **check}
+        fields = [go_list(check["Test"]),
+                  *(go_quote(go_duration(check.get(k, 0)))
+                    for k in ("Interval", "Timeout", "StartPeriod")),
+                  go_rune(check.get("Retries", 0))]
+        return state_nop(state, "HEALTHCHECK &{" + " ".join(fields) + "}")
     if keyword == "ONBUILD" and instruction.onbuild is not None:
         trigger = instruction.original.split(None, 1)[1] if " " in instruction.original else ""
         config["OnBuild"] = [*(config.get("OnBuild") or []), trigger]
-        return nop(f"ONBUILD {trigger}")
+        return state_nop(state, f"ONBUILD {trigger}")
     raise DockerfileError(instruction.line, f"{keyword} does not only change the config")
 
 
