@@ -1,7 +1,7 @@
 """Benchmark skiffd against the reference dockerd, side by side in one run.
 
 Usage (as root, from the repository): .venv/bin/python bench/run.py [--runs N] [--keep]
-[--only core|network|restart]
+[--only core|network|restart|build]
 Start the reference first with `bash bench/setup-reference`; without docker.io installed
 only skiff's absolute figures are printed. See bench/README.md.
 """
@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import buildbench
 import daemons
 import measure
 import netbench
@@ -25,7 +26,7 @@ from report import Metric, Target, median, p90, table, write_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 T = TypeVar("T")
-GROUPS = ("core", "network", "restart")
+GROUPS = ("core", "network", "restart", "build")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -46,9 +47,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--net-mib", type=int, default=1024, help="MiB per TCP throughput read")
     p.add_argument("--net-reads", type=int, default=10,
                    help="timed TCP throughput reads per path and engine (median)")
+    p.add_argument("--build-runs", type=int, default=3,
+                   help="timed builds per build benchmark and engine (median)")
     p.add_argument("--only", action="append", choices=GROUPS, metavar="GROUP",
                    help="run only this group of benchmarks: core (run/exec/list/logs/memory), "
-                   "network or restart; repeatable (default: all)")
+                   "network, restart or build; repeatable (default: all)")
     p.add_argument("--no-reference", action="store_true", help="benchmark skiffd alone")
     p.add_argument("--keep", action="store_true", help="leave the daemons running")
     p.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
@@ -104,7 +107,27 @@ def collect(engines: list[Engine], args: argparse.Namespace) -> tuple[list[Metri
         restarts = per_engine(engines, lambda e: restart_or_none(e, args))
         raw["restart"] = restarts
         metrics += restart_metrics(restarts, args.restart_containers)
+    if "build" in groups:
+        print(f"docker build (classic protocol) x{args.build_runs}", flush=True)
+        builds = buildbench.run(engines, args.build_runs)
+        raw["build"] = builds
+        metrics += build_bench_metrics(builds)
     return metrics, raw
+
+
+def build_bench_metrics(builds: dict[str, dict[str, list[float]]]) -> list[Metric]:
+    """Rows of the build benchmarks."""
+    steps = " vs ".join(f"{name} {max(r['changed_cached_steps'])}"
+                        for name, r in builds.items())
+    return [
+        Metric("build_parallel_cold", "build: two sleep-3 stages, --no-cache", "s",
+               *pair(builds, lambda r: median(r["cold_s"])), Target("ratio_max", 0.5)),
+        Metric("build_parallel_cached", "build: the same, fully cached", "s",
+               *pair(builds, lambda r: median(r["cached_s"])), Target("ratio_max", 0.7)),
+        Metric("build_context_changed", f"build: {buildbench.BIG_MIB} MiB context, one file "
+               f"changed", "s", *pair(builds, lambda r: median(r["changed_s"])),
+               note=f"steps from the cache: {steps} (the 100 MiB COPY)"),
+    ]
 
 
 def collect_core(engines: list[Engine],
