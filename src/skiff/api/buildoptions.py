@@ -22,7 +22,8 @@ class BuildOptions:
     labels: dict[str, str] = field(default_factory=dict)
     no_cache: bool = False
     pull: bool = False
-    remove: bool = True  # rm / forcerm: skiff removes step containers whatever happens
+    remove: bool = True  # rm: remove the containers of steps that succeeded (a failed step's
+    # container is always removed, as with forcerm)
     quiet: bool = False
     cache_from: list[str] = field(default_factory=list)
     network_mode: str = ""
@@ -112,6 +113,7 @@ def from_query(query: Mapping[str, str], tags: list[str],
         build_args={str(k): None if v is None else str(v) for k, v in build_args.items()},
         labels={str(k): str(v) for k, v in labels.items()},
         no_cache=_bool(query, "nocache"), pull=_bool(query, "pull"), quiet=_bool(query, "q"),
+        remove=_bool(query, "rm", True) or _bool(query, "forcerm"),
         cache_from=[str(c) for c in cache_from], network_mode=query.get("networkmode") or "",
         extra_hosts=[h for h in hosts.replace(",", " ").split() if h],
         shm_size=_int(query, "shmsize"), memory=_int(query, "memory"),

@@ -112,7 +112,10 @@ def test_docker_py_builds_with_tags_and_build_args(client: Any, tmp_path: Path,
     assert client.containers.run("built-py:1", remove=True) == b"made by docker-py\n"
 
 
-def test_a_gzipped_tarmake_context(client: Any, built: list[str]) -> None:
+def test_a_gzipped_context_and_rm_false_keeping_step_containers(client: Any,
+                                                                 built: list[str]) -> None:
+    """docker-py sends rm=False unless told otherwise: dockerd then keeps the containers of
+    the steps that succeeded, and so does skiffd."""
     data = io.BytesIO()
     with tarfile.open(fileobj=data, mode="w:gz") as tar:
         for name, content in (("Dockerfile", b"FROM busybox\nCOPY hi /hi\n"), ("hi", b"hi\n")):
@@ -121,9 +124,17 @@ def test_a_gzipped_tarmake_context(client: Any, built: list[str]) -> None:
             tar.addfile(info, io.BytesIO(content))
     data.seek(0)
     built.append("built-tar:1")
+    before = {c.id for c in client.containers.list(all=True)}
     image, _ = client.images.build(fileobj=data, custom_context=True, encoding="gzip",
                                    tag="built-tar:1")
-    assert client.containers.run(image.id, "cat /hi", remove=True) == b"hi\n"
+    kept = [c for c in client.containers.list(all=True) if c.id not in before]
+    try:
+        # the COPY step's container, made on the image before the step
+        assert [c.attrs["Image"] for c in kept] == [client.images.get("busybox").id]
+        assert client.containers.run(image.id, "cat /hi", remove=True) == b"hi\n"
+    finally:
+        for container in kept:
+            container.remove(force=True)
 
 
 @pytest.mark.parametrize(("dockerfile", "code", "message"), [

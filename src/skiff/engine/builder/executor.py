@@ -1,5 +1,6 @@
 """Filesystem steps (RUN, COPY, ADD, WORKDIR) in step containers of the engine's own, each
-committed as a layer on the image before it; the containers are removed whatever happens."""
+committed as a layer on the image before it; the containers are removed (with ``rm=0``, those
+of the steps that succeeded are kept, as dockerd keeps them)."""
 
 from __future__ import annotations
 
@@ -103,20 +104,27 @@ class Executor:
     origin: Callable[[str], Awaitable[Image]]  # a stage's result or an image, by name
 
     @contextlib.asynccontextmanager
-    async def _container(self, image: Image, body: dict[str, Any]) -> AsyncIterator[Container]:
+    async def _container(self, image: Image, body: dict[str, Any],
+                         step: bool = True) -> AsyncIterator[Container]:
+        """A container on image for one step; removed afterwards unless the step succeeded
+        and the build asked to keep them (``rm=0``, as dockerd keeps them)."""
         container_id, _ = await self.containers.create(None, {
             "Image": image.id, "Labels": {}, **body,
             "HostConfig": {**self.options.host_config(), **body.get("HostConfig", {})}})
+        keep = False
         try:
             yield self.containers.get(container_id)
+            keep = step and not self.options.remove
         finally:
-            with contextlib.suppress(SkiffError):
-                await self.containers.remove(container_id, force=True, volumes=True)
+            if not keep:
+                with contextlib.suppress(SkiffError):
+                    await self.containers.remove(container_id, force=True, volumes=True)
 
     @contextlib.asynccontextmanager
     async def rootfs(self, image: Image) -> AsyncIterator[BuildContext]:
         """An image's files to read from (COPY --from), in a container that is never started."""
-        async with self._container(image, {"Cmd": ["/"], "Entrypoint": [""]}) as container:
+        async with self._container(image, {"Cmd": ["/"], "Entrypoint": [""]},
+                                   step=False) as container:
             root = await self.containers.mount_rootfs(container)
             try:
                 yield BuildContext(root)
