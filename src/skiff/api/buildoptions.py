@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +39,7 @@ class BuildOptions:
     cpuset_cpus: str = ""
     platform: str = ""
     secrets: dict[str, bytes] = field(default_factory=dict)  # RUN --mount=type=secret, by id
+    ssh: dict[str, str] = field(default_factory=dict)  # RUN --mount=type=ssh: id -> agent socket
     remote: str = ""  # a context from a URL (a tar, a Dockerfile) or a Git repository
     build_id: str = ""  # what POST /build/cancel names
     identity: str = ""  # which Dockerfile this is, for --explain (skiff's client says)
@@ -50,6 +53,13 @@ class BuildOptions:
                 not self.network_mode.startswith("container:"):
             raise InvalidParameter(f"network mode {self.network_mode!r} is not supported in "
                                    f"builds")
+        for ident, path in self.ssh.items():
+            try:
+                is_socket = stat.S_ISSOCK(os.stat(path).st_mode)
+            except OSError:
+                is_socket = False
+            if not os.path.isabs(path) or not is_socket:
+                raise InvalidParameter(f"ssh {ident}: {path} is not an agent socket")
 
     def host_config(self) -> dict[str, object]:
         """The HostConfig of a step's container."""
@@ -90,7 +100,7 @@ def _bool(query: Mapping[str, str], name: str, default: bool = False) -> bool:
 
 def from_query(query: Mapping[str, str], tags: list[str],
                secrets: dict[str, bytes] | None = None, identity: str = "",
-               structured: bool = False) -> BuildOptions:
+               structured: bool = False, ssh: dict[str, str] | None = None) -> BuildOptions:
     """``POST /build``'s query parameters as dockerd reads them (and what skiff's client sends
     in headers: secrets, the build's identity, structured progress)."""
     if query.get("version") == "2":
@@ -120,7 +130,7 @@ def from_query(query: Mapping[str, str], tags: list[str],
         memory_swap=_int(query, "memswap"), cpu_shares=_int(query, "cpushares"),
         cpu_quota=_int(query, "cpuquota"), cpu_period=_int(query, "cpuperiod"),
         cpuset_cpus=query.get("cpusetcpus") or "", platform=query.get("platform") or "",
-        secrets=secrets or {}, remote=remote, build_id=query.get("buildid") or "",
+        secrets=secrets or {}, ssh=ssh or {}, remote=remote, build_id=query.get("buildid") or "",
         identity=identity, structured=structured)
 
 
@@ -133,6 +143,18 @@ def decode_secrets(header: str | None) -> dict[str, bytes]:
         return {str(k): base64.b64decode(v) for k, v in table.items()}
     except (ValueError, TypeError, AttributeError):
         raise InvalidParameter("invalid X-Skiff-Build-Secrets header") from None
+
+
+def decode_ssh(header: str | None) -> dict[str, str]:
+    """X-Skiff-Build-SSH: a JSON object of id -> the agent socket's path (on skiffd's host:
+    the client is local, on the unix socket)."""
+    if not header:
+        return {}
+    try:
+        table = json.loads(header)
+        return {str(k): str(v) for k, v in table.items()}
+    except (ValueError, TypeError, AttributeError):
+        raise InvalidParameter("invalid X-Skiff-Build-SSH header") from None
 
 
 def encode_secrets(secrets: Mapping[str, bytes]) -> str:

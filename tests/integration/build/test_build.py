@@ -151,7 +151,8 @@ def test_a_gzipped_context_and_rm_false_keeping_step_containers(client: Any,
     ("FROM busybox\nCOPY /etc/passwd /x\n", 1, "stat etc/passwd: file does not exist"),
     ("FROM busybox\nCOPY outside/passwd /x\n", 1, "stat outside/passwd: file does not exist"),
     ("FROM busybox\nCOPY --from=nostage /x /x\n", 1, "invalid from flag value nostage"),
-    ("FROM busybox\nRUN --mount=type=ssh true\n", 1, "type=ssh is not supported"),
+    ("FROM busybox\nRUN --mount=type=ssh,required=true true\n", 1,
+     "no SSH key 'default' forwarded from the client"),
 ])
 def test_failed_builds_say_why_and_leave_no_tag_or_container(
         docker: DockerCLI, tmp_path: Path, built: list[str], dockerfile: str, code: int,

@@ -4,6 +4,7 @@ context and from stages (writes discarded), tmpfs, and secrets that never reach 
 from __future__ import annotations
 
 import hashlib
+import socket
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,34 @@ def test_secrets_reach_the_step_and_no_layer_or_history(
         assert value.encode() not in saved and value not in history + inspect
 
 
+def test_ssh_forwards_the_agent_socket_to_the_step_only(
+        skiff: SkiffCLI, docker: DockerCLI, tmp_path: Path, built: list[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    agent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # stands for ssh-agent's socket
+    agent.bind(str(tmp_path / "agent.sock"))
+    agent.listen(1)
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path / "agent.sock"))
+    context = make_context(tmp_path / "ctx", "FROM busybox\n"
+                           "RUN --mount=type=ssh test -S \"$SSH_AUTH_SOCK\" && "
+                           "echo \"$SSH_AUTH_SOCK\" > /seen\n"
+                           "RUN --mount=type=ssh,id=deploy,target=/agent,required=true "
+                           "test -S /agent && echo \"$SSH_AUTH_SOCK\" >> /seen\n")
+    built.append("built-ssh:1")
+    try:
+        skiff("build", "-t", "built-ssh:1", "--ssh", "default",
+              "--ssh", f"deploy={tmp_path / 'agent.sock'}", str(context), timeout=120)
+        seen = docker("run", "--rm", "built-ssh:1", "sh", "-c",
+                      "cat /seen; ls /run/buildkit /agent 2>&1",
+                      check=False).stdout.splitlines()
+        assert seen[:2] == ["/run/buildkit/ssh_agent.0", "/agent"]
+        assert all("No such file" in line for line in seen[2:]) and len(seen) == 4
+        not_socket = skiff("build", "--ssh", f"default={context / 'Dockerfile'}", str(context),
+                           check=False, timeout=60)
+        assert not_socket.returncode != 0 and "is not an agent socket" in not_socket.stderr
+    finally:
+        agent.close()
+
+
 def test_missing_secrets_and_bad_mounts_are_clear_errors(
         skiff: SkiffCLI, tmp_path: Path) -> None:
     required = make_context(tmp_path / "a", "FROM busybox\n"
@@ -110,8 +139,7 @@ def test_missing_secrets_and_bad_mounts_are_clear_errors(
     missing_file = skiff("build", "--secret", f"id=key,src={tmp_path / 'nope'}", str(required),
                          check=False)
     assert missing_file.returncode != 0 and "nope" in missing_file.stderr
-    for mount, message in (("type=ssh", "type=ssh is not supported"),
-                           ("type=bind,source=absent,target=/x", "'absent' not found"),
+    for mount, message in (("type=bind,source=absent,target=/x", "'absent' not found"),
                            ("type=cache,target=/c,sharing=sometimes", "sharing value"),
                            ("type=volume,target=/v", "unsupported mount type"),
                            ("type=cache,target=/c,colour=red", "unexpected key 'colour'")):

@@ -94,6 +94,8 @@ def build(session: Session, args: argparse.Namespace) -> int:
         "rm": True, "forcerm": True, "remote": args.path if remote else None}
     secrets = _secrets(args.secret)
     headers = {"X-Skiff-Build-Secrets": buildoptions.encode_secrets(secrets)} if secrets else {}
+    if args.ssh:
+        headers["X-Skiff-Build-SSH"] = json.dumps(_ssh(args.ssh))
     headers["X-Skiff-Build-Identity"] = _identity(args)
     progress = _progress(session, args, bool(query["q"]))
     if progress is not None:
@@ -148,6 +150,23 @@ def _progress(session: Session, args: argparse.Namespace,
         return None
     tty = args.progress == "tty" or (args.progress == "auto" and session.out.isatty())
     return buildprogress.Live(session.out) if tty else buildprogress.Plain(session.out)
+
+
+def _ssh(specs: list[str]) -> dict[str, str]:
+    """``--ssh default`` (the agent of $SSH_AUTH_SOCK) or ``--ssh ID=SOCKET``: the agents a
+    RUN --mount=type=ssh reaches, by id (their sockets are bound in on skiffd's host)."""
+    agents: dict[str, str] = {}
+    for spec in specs:
+        ident, _, path = spec.partition("=")
+        path = path or os.environ.get("SSH_AUTH_SOCK", "")
+        if not ident or not path:
+            raise StatusError(1, f"invalid ssh {spec!r}: --ssh {ident or 'default'} needs "
+                                 f"SSH_AUTH_SOCK or ID=SOCKET")
+        if "," in path:
+            raise StatusError(1, f"invalid ssh {spec!r}: skiff forwards an agent socket, not "
+                                 f"key files")
+        agents[ident] = os.path.abspath(os.path.expanduser(path))
+    return agents
 
 
 def _secrets(specs: list[str]) -> dict[str, bytes]:
@@ -225,6 +244,9 @@ def add_build(sub: Subparsers, name: str = "build", aliases: tuple[str, ...] = (
     p.add_argument("--secret", action="append", default=[],
                    help="Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]"
                         "\")")
+    p.add_argument("--ssh", action="append", default=[],
+                   help="SSH agent socket to expose to the build (format: "
+                        "\"default|<id>[=<socket>]\")")
     p.add_argument("path", nargs="?", metavar="PATH")
 
 

@@ -161,7 +161,8 @@ class Executor:
 
     async def _mounts(self, mounts: list[RunMount], stack: contextlib.AsyncExitStack,
                       instruction: Instruction) -> tuple[list[dict[str, Any]], list[str]]:
-        """HostConfig.Mounts for RUN --mount, and the environment secrets given as env=."""
+        """HostConfig.Mounts for RUN --mount, and the environment they bring (secrets given
+        as env=, SSH_AUTH_SOCK of a forwarded agent)."""
         result: list[dict[str, Any]] = []
         env: list[str] = []
         for mount in mounts:
@@ -205,6 +206,16 @@ class Executor:
                     os.chmod(path, mount.mode if mount.mode is not None else 0o400)
                     result.append({"Type": "bind", "Source": str(path),
                                    "Target": mount.target, "ReadOnly": True})
+            elif mount.kind == "ssh":
+                agent = self.options.ssh.get(mount.id)
+                if agent is None:
+                    if mount.required:
+                        raise InvalidParameter(f"no SSH key {mount.id!r} forwarded from the "
+                                               f"client (skiff build --ssh {mount.id})")
+                    continue
+                result.append({"Type": "bind", "Source": agent, "Target": mount.target})
+                if not any(e.startswith("SSH_AUTH_SOCK=") for e in env):
+                    env.append(f"SSH_AUTH_SOCK={mount.target}")
         return result, env
 
     def _stubs(self, image: Image, mounts: list[RunMount]) -> list[str]:

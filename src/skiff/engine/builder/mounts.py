@@ -20,6 +20,7 @@ from skiff.engine.builder.dockerfile import DockerfileError
 from skiff.errdefs import Conflict, InvalidParameter, NotFound
 
 TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
+SSH_TARGET = "/run/buildkit/ssh_agent.0"  # where BuildKit puts the forwarded agent
 KEYS = {"type", "target", "dst", "destination", "source", "src", "from", "id", "sharing",
         "mode", "uid", "gid", "readonly", "ro", "rw", "readwrite", "required", "size", "env"}
 
@@ -61,11 +62,11 @@ def parse(spec: str, line: int) -> RunMount:
     kind = fields.get("type", "bind")
     if kind not in TYPES:
         raise DockerfileError(line, f"unsupported mount type {kind!r}")
-    if kind == "ssh":
-        raise DockerfileError(line, "RUN --mount=type=ssh is not supported: skiffd has no "
-                                    "agent forwarding")
     target = fields.get("target") or fields.get("dst") or fields.get("destination") or ""
     ident = fields.get("id", "")
+    if kind == "ssh":
+        ident = ident or "default"
+        target = target or SSH_TARGET
     if kind == "secret":
         ident = ident or os.path.basename(target)
         if not ident:

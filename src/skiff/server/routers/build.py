@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import tempfile
 from collections.abc import AsyncIterator
 from typing import Any, BinaryIO, Protocol
@@ -12,6 +13,7 @@ from aiohttp import web
 
 from skiff.api import buildoptions, schema
 from skiff.api.buildoptions import BuildOptions
+from skiff.errdefs import InvalidParameter
 from skiff.server.app import Routes, json_response, query_bool
 
 
@@ -44,6 +46,12 @@ async def _spool(request: web.Request) -> BinaryIO:
     return handle  # type: ignore[return-value]
 
 
+def _local(request: web.Request) -> bool:
+    """Whether the request came over skiffd's unix socket (a client on this host)."""
+    sock = request.transport.get_extra_info("socket") if request.transport else None
+    return sock is not None and sock.family == socket.AF_UNIX
+
+
 def setup(routes: Routes, committer: CommitBackend, builder: BuildBackend) -> None:
     async def commit(request: web.Request) -> web.StreamResponse:
         config = schema.decode_object(await request.read(), schema.CONTAINER_CONFIG,
@@ -56,11 +64,15 @@ def setup(routes: Routes, committer: CommitBackend, builder: BuildBackend) -> No
         return json_response({"Id": image_id}, 201)
 
     async def build(request: web.Request) -> web.StreamResponse:
+        ssh = buildoptions.decode_ssh(request.headers.get("X-Skiff-Build-SSH"))
+        if ssh and not _local(request):
+            raise InvalidParameter("--ssh forwards an agent socket of skiffd's host: it needs "
+                                   "a client on the unix socket")
         options = buildoptions.from_query(
             request.query, request.query.getall("t", []),
             buildoptions.decode_secrets(request.headers.get("X-Skiff-Build-Secrets")),
             request.headers.get("X-Skiff-Build-Identity", ""),
-            request.headers.get("X-Skiff-Progress", "") == "1")
+            request.headers.get("X-Skiff-Progress", "") == "1", ssh)
         options.check()
         body = await _spool(request)
         response: web.StreamResponse | None = None
