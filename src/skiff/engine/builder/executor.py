@@ -9,10 +9,10 @@ import contextlib
 import os
 import shutil
 import tarfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from skiff.api.buildoptions import BuildOptions
 from skiff.api.timefmt import now_ns
@@ -47,6 +47,18 @@ def run_command(state: StageState, instruction: Instruction) -> list[str]:
     if not cmd:
         raise DockerfileError(instruction.line, "RUN requires at least one argument")
     return cmd
+
+
+T = TypeVar("T")
+
+
+def _given(table: Mapping[str, T], mount: RunMount, missing: str) -> T | None:
+    """What the client gave for a secret or ssh mount; None (the mount is skipped) when it
+    gave nothing and the mount is optional."""
+    value = table.get(mount.id)
+    if value is None and mount.required:
+        raise InvalidParameter(missing)
+    return value
 
 
 def _empty_tar(path: Path) -> bool:
@@ -190,11 +202,10 @@ class Executor:
                 result.append({"Type": "bind", "Source": str(source), "Target": mount.target,
                                "ReadOnly": mount.readonly})
             elif mount.kind == "secret":
-                value = self.options.secrets.get(mount.id)
+                value = _given(self.options.secrets, mount,
+                               f"secret {mount.id}: not provided (skiff build --secret "
+                               f"id={mount.id},src=FILE)")
                 if value is None:
-                    if mount.required:
-                        raise InvalidParameter(f"secret {mount.id}: not provided (skiff build "
-                                               f"--secret id={mount.id},src=FILE)")
                     continue
                 if mount.env:
                     env.append(f"{mount.env}={value.decode(errors='replace')}")
@@ -207,11 +218,9 @@ class Executor:
                     result.append({"Type": "bind", "Source": str(path),
                                    "Target": mount.target, "ReadOnly": True})
             elif mount.kind == "ssh":
-                agent = self.options.ssh.get(mount.id)
+                agent = _given(self.options.ssh, mount, f"no SSH key {mount.id!r} forwarded "
+                               f"from the client (skiff build --ssh {mount.id})")
                 if agent is None:
-                    if mount.required:
-                        raise InvalidParameter(f"no SSH key {mount.id!r} forwarded from the "
-                                               f"client (skiff build --ssh {mount.id})")
                     continue
                 result.append({"Type": "bind", "Source": agent, "Target": mount.target})
                 if not any(e.startswith("SSH_AUTH_SOCK=") for e in env):
