@@ -76,9 +76,12 @@ class Images:
                                     {"Content-Type": "application/x-tar", **(headers or {})})
         return json_messages(response.chunks())
 
-    def build_prune(self, all: bool = False) -> dict[str, Any]:
+    def build_prune(self, all: bool = False, filters: Filters | None = None,
+                    keep_storage: int = 0) -> dict[str, Any]:
         """POST /build/prune: the build cache removed and the space it held."""
-        result: dict[str, Any] = self.api.post("/build/prune", {"all": all or None})
+        result: dict[str, Any] = self.api.post("/build/prune", {
+            "all": all or None, "filters": encode_filters(filters) if filters else None,
+            "keep-storage": keep_storage or None})
         return result
 
     def build_cache(self) -> builtins.list[dict[str, Any]]:

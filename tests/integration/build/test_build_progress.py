@@ -94,6 +94,32 @@ def test_cache_mounts_are_exported_imported_and_pruned(
     assert "skiff-carried" not in skiff("builder", "cache", "ls").stdout
 
 
+def test_builder_prune_filters_by_type_age_and_id(
+        skiff: SkiffCLI, docker: DockerCLI, tmp_path: Path, built: list[str]) -> None:
+    dockerfile = ("FROM busybox\nARG ROUND\n"
+                  "RUN --mount=type=cache,id=skiff-aged,target=/cache echo $ROUND > /seen\n")
+    context = make_context(tmp_path, dockerfile)
+    skiff("build", "-q", "--build-arg", "ROUND=one", str(context), timeout=120)
+    roomy = docker("builder", "prune", "-f", "--keep-storage", "1g").stdout
+    assert "skiff-aged" not in roomy  # the cache fits in the space kept
+    kept = docker("builder", "prune", "-f", "--filter", "until=1h").stdout
+    assert "skiff-aged" not in kept  # used a moment ago
+    assert "skiff-aged" in skiff("builder", "cache", "ls").stdout
+    bad = docker("builder", "prune", "-f", "--filter", "type=layers", check=False)
+    assert bad.returncode != 0 and "invalid filter 'type=layers'" in bad.stderr
+    bad = docker("builder", "prune", "-f", "--filter", "colour=red", check=False)
+    assert bad.returncode != 0 and "invalid filter 'colour'" in bad.stderr
+    only_mounts = docker("builder", "prune", "-f", "--filter", "type=exec.cachemount").stdout
+    assert "skiff-aged" in only_mounts and "sha256:" not in only_mounts
+    assert "skiff-aged" not in skiff("builder", "cache", "ls").stdout
+    skiff("build", "-q", "--build-arg", "ROUND=two", str(context), timeout=120)
+    steps = docker("builder", "prune", "-f", "--filter", "type=regular").stdout
+    assert "sha256:" in steps and "skiff-aged" not in steps
+    assert "skiff-aged" in skiff("builder", "cache", "ls").stdout
+    gone = docker("builder", "prune", "-f", "--filter", "id=skiff-aged").stdout
+    assert "skiff-aged" in gone
+
+
 def test_remote_contexts(skiff: SkiffCLI, docker: DockerCLI, tmp_path: Path, built: list[str],
                          served: tuple[Path, str]) -> None:
     www, url = served

@@ -7,10 +7,10 @@ import argparse
 import os
 import sys
 
-from skiff.cli.commands.common import Subparsers, command
+from skiff.cli.commands.common import Subparsers, add_filter_flag, command, filters_from
 from skiff.cli.errors import StatusError
 from skiff.cli.format.table import tabwrite
-from skiff.cli.format.units import human_size
+from skiff.cli.format.units import human_size, ram_in_bytes
 from skiff.cli.parser import CommandParser, check_args
 from skiff.cli.session import Session
 from skiff.cli.terminal import is_terminal
@@ -23,7 +23,12 @@ def prune(session: Session, args: argparse.Namespace) -> int:
         session.out.flush()
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             return 0
-    result = session.client.images.build_prune(args.all)
+    try:
+        keep = ram_in_bytes(args.keep_storage) if args.keep_storage else 0
+    except ValueError as exc:
+        raise StatusError(125, f'invalid argument "{args.keep_storage}" for "--keep-storage" '
+                               f'flag: {exc}') from None
+    result = session.client.images.build_prune(args.all, filters_from(args), keep)
     for ident in result.get("CachesDeleted") or []:
         session.print(ident)
     if result.get("CachesDeleted"):
@@ -89,6 +94,10 @@ def add_builder_group(group: Subparsers) -> None:
                    help="Remove all unused build cache, not just dangling ones")
     p.add_argument("-f", "--force", action="store_true",
                    help="Do not prompt for confirmation")
+    add_filter_flag(p, "Provide filter values (e.g. \"until=24h\", \"type=exec.cachemount\")",
+                    short=False)
+    p.add_argument("--keep-storage", "--reserved-space", metavar="BYTES",
+                   help="Amount of disk space to keep for cache")
 
     cache = command(group, "cache", _cache_help, "COMMAND",
                     "Manage the cache mounts of RUN --mount=type=cache")

@@ -158,17 +158,22 @@ class CacheMounts:
                 return entry
         raise NotFound(f"no build cache mount with id {ident!r}")
 
-    def prune(self) -> tuple[list[str], int]:
-        """Remove every cache directory no build is using; their ids and the bytes freed."""
-        ids, freed = [], 0
-        for entry in self.entries():
-            if self._in_use.get(entry.id):
+    def idle(self) -> list[CacheEntry]:
+        """The cache directories no build is using."""
+        return [e for e in self.entries() if not self._in_use.get(e.id)]
+
+    def prune(self, ids: set[str]) -> tuple[list[str], int]:
+        """Remove these cache directories unless a build is using them; their ids and the
+        bytes freed."""
+        removed, freed = [], 0
+        for entry in self.idle():
+            if entry.id not in ids:
                 continue
             shutil.rmtree(entry.path, ignore_errors=True)
             entry.path.with_name(entry.path.name + ".id").unlink(missing_ok=True)
-            ids.append(entry.id)
+            removed.append(entry.id)
             freed += entry.size
-        return ids, freed
+        return removed, freed
 
     def export(self, ident: str, out: BinaryIO) -> None:
         """A cache directory's content as a tar stream."""

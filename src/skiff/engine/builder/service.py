@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from skiff.api.buildoptions import BuildOptions
+from skiff.api.buildprune import CACHE_MOUNT, REGULAR, BuildPrune
 from skiff.api.timefmt import now_ns, rfc3339nano
 from skiff.drivers.snapshot.base import Snapshotter
 from skiff.engine.builder import dockerfile as df
@@ -107,11 +108,26 @@ class BuildService:
             raise NotFound(f"no such build: {build_id}")
         task.cancel()
 
-    async def prune(self, everything: bool = False) -> tuple[list[str], int]:
-        """``POST /build/prune``: the cache mounts (all of them: skiff keeps no use times
-        for them yet) and the images of build steps that no image uses; their IDs and size."""
-        deleted, space = await asyncio.to_thread(self.cache_mounts.prune)
-        for image_id, size in self.images.prune_build_steps():
+    async def prune(self, policy: BuildPrune) -> tuple[list[str], int]:
+        """``POST /build/prune``: the cache mounts no build is using and the images of build
+        steps that no image uses, as the policy selects them (the most recently used kept up
+        to its space); their IDs and size. A step image was last used when it was made."""
+        records = [(int(e.last_used * 1e9), e.size, CACHE_MOUNT, e.id)
+                   for e in self.cache_mounts.idle()]
+        records += [(i.created_ns, i.size, REGULAR, i.id) for i in self.images.build_steps()]
+        chosen = [r for r in records if policy.wants(r[2], r[3], r[0])]
+        if policy.keep_bytes:
+            kept, dropped = 0, []
+            for record in sorted(chosen, reverse=True):  # the newest first
+                if kept + record[1] <= policy.keep_bytes:
+                    kept += record[1]
+                else:
+                    dropped.append(record)
+            chosen = dropped
+        deleted, space = await asyncio.to_thread(
+            self.cache_mounts.prune, {r[3] for r in chosen if r[2] == CACHE_MOUNT})
+        for image_id, size in self.images.prune_build_steps(
+                {r[3] for r in chosen if r[2] == REGULAR}):
             deleted.append(image_id)
             space += size
         return deleted, space

@@ -426,13 +426,20 @@ class ImageService:
             deleted += removed
         return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
-    def prune_build_steps(self) -> list[tuple[str, int]]:
-        """Images of build steps that nothing uses (no name, no child, no container), with
-        their untagged parents: the build cache ``docker builder prune`` reclaims."""
+    def build_steps(self) -> list[Image]:
+        """Images of build steps that nothing uses (no name, no child, no container): the
+        build cache ``docker builder prune`` reclaims, each with its untagged parents."""
+        return [image for image in self.store.images.values()
+                if image.cache_key and not image.tags and not self._users(image.id)
+                and not self.store.children(image.id)]
+
+    def prune_build_steps(self, ids: set[str]) -> list[tuple[str, int]]:
+        """Remove these images of :meth:`build_steps` and the untagged parents nothing else
+        uses; the IDs removed and their sizes."""
         gone: list[tuple[str, int]] = []
-        for image in list(self.store.images.values()):
-            if image.id not in self.store.images or image.tags or not image.cache_key or \
-                    self._users(image.id) or self.store.children(image.id):
+        for image in self.build_steps():
+            if image.id not in ids or image.id not in self.store.images or \
+                    self.store.children(image.id):
                 continue
             sizes = {i.id: i.size for i in self.store.images.values()}
             self.store.delete_image(image.id)

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from skiff.api import buildoptions, schema
 from skiff.api.buildoptions import BuildOptions
+from skiff.api.buildprune import BuildPrune
 from skiff.errdefs import InvalidParameter
 from skiff.server.app import Routes, json_response, query_bool
 
@@ -29,7 +30,7 @@ class BuildBackend(Protocol):
 
     def cancel(self, build_id: str) -> None: ...
 
-    async def prune(self, everything: bool = False) -> tuple[list[str], int]: ...
+    async def prune(self, policy: BuildPrune) -> tuple[list[str], int]: ...
 
     def cache_mounts_list(self) -> list[dict[str, Any]]: ...
 
@@ -91,7 +92,8 @@ def setup(routes: Routes, committer: CommitBackend, builder: BuildBackend) -> No
         return response
 
     async def prune(request: web.Request) -> web.StreamResponse:
-        deleted, space = await builder.prune(query_bool(request, "all"))
+        deleted, space = await builder.prune(
+            BuildPrune.from_query(request.query, query_bool(request, "all")))
         return json_response({"CachesDeleted": deleted or None, "SpaceReclaimed": space})
 
     async def cancel(request: web.Request) -> web.StreamResponse:
