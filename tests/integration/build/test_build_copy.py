@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import time
 from pathlib import Path
 
 from tests.conftest import DockerCLI
@@ -57,6 +58,32 @@ def test_copy_link_makes_a_layer_of_its_own(docker: DockerCLI, tmp_path: Path,
     layers = [h for h in docker("history", "--format", "{{.Size}}",
                                 "built-link:1").stdout.split() if h != "0B"]
     assert len(layers) >= 3
+
+
+def test_copy_link_layer_is_the_same_when_the_image_below_changes(
+        docker: DockerCLI, tmp_path: Path, built: list[str]) -> None:
+    dockerfile = ("FROM busybox\nARG BELOW\nRUN echo $BELOW > /below\n"
+                  "COPY --link app/ /srv/app/\n")
+    context = make_context(tmp_path, dockerfile, {"app/main.sh": "echo hi\n",
+                                                  "app/lib/util.sh": "true\n"})
+    built += ["built-rebase:1", "built-rebase:2"]
+
+    def last_layer(tag: str, below: str) -> str:
+        docker("build", "-q", "--build-arg", f"BELOW={below}", "-t", tag, str(context),
+               timeout=120)
+        layers = docker("image", "inspect", "--format", "{{json .RootFS.Layers}}",
+                        tag).stdout
+        return layers.strip().strip("[]").split(",")[-1]
+
+    first = last_layer("built-rebase:1", "one")
+    time.sleep(1.1)  # the directories it makes are made in another second
+    second = last_layer("built-rebase:2", "two")  # the RUN reran: the linked copy's parent
+    # changed, and its layer is the same one, byte for byte (so it is stored and pushed once)
+    assert first == second
+    assert docker("run", "--rm", "built-rebase:2", "sh", "-c",
+                  "cat /below /srv/app/main.sh").stdout == "two\necho hi\n"
+    (context / "app/main.sh").write_text("echo changed\n")
+    assert last_layer("built-rebase:2", "three") != first  # what it copies changed
 
 
 def test_add_from_urls_with_checksum_and_unpack(docker: DockerCLI, tmp_path: Path,

@@ -9,6 +9,7 @@ import contextlib
 import os
 import shutil
 import tarfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,27 @@ def _empty_tar(path: Path) -> bool:
     layer, keeping no layer for it)."""
     with tarfile.open(path) as tar:
         return tar.next() is None
+
+
+CLOCK_SLACK_NS = 50_000_000  # file times come from a clock that lags time.time_ns() a little
+
+
+def _settle_times(tree: Path, began_ns: int) -> None:
+    """Give what a linked copy made itself (the directories above its destination, heredoc
+    files) the newest time of what it copied, so the same files make the same layer
+    whenever they are copied (BuildKit's linked layers are reused across parents)."""
+    made: list[str] = []
+    newest = 0
+    for dirpath, dirnames, filenames in os.walk(tree):
+        for name in (*dirnames, *filenames):
+            path = os.path.join(dirpath, name)
+            mtime = os.lstat(path).st_mtime_ns
+            if mtime >= began_ns - CLOCK_SLACK_NS:
+                made.append(path)
+            else:
+                newest = max(newest, mtime)
+    for path in reversed(made):  # the deepest first: a directory's time is set last
+        os.utime(path, ns=(newest, newest), follow_symlinks=False)
 
 
 def run_created_by(state: StageState, cmd: list[str]) -> str:
@@ -314,8 +336,10 @@ class Executor:
         tar_path = tree.with_name(tree.name + ".tar")
         try:
             tree.mkdir()
+            began = time.time_ns()
             await asyncio.to_thread(files.copy_all, sources, BuildContext(tree), dest, uid, gid,
                                     chmod, selection)
+            await asyncio.to_thread(_settle_times, tree, began)
             diff_id = await asyncio.to_thread(self.snapshots.export_tree, tree, tar_path)
             layer = None if await asyncio.to_thread(_empty_tar, tar_path) else (tar_path, diff_id)
             return await self.images.commit_layer(image, layer, dict(state.config),

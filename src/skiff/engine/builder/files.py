@@ -181,7 +181,9 @@ def _copy_tree(source: Path, target: BuildContext, dest: str, uid: int, gid: int
                chmod: int | None, keep: Callable[[str], bool]) -> None:
     """A directory's contents (not the directory itself) into ``dest``, without what ``keep``
     refuses (paths relative to ``source``); every destination is resolved inside the target
-    root, so a link in the image never leads a write out of it."""
+    root, so a link in the image never leads a write out of it. Directories keep their times,
+    set once their contents are in."""
+    made: list[tuple[str, Path]] = []
     for dirpath, dirnames, filenames in os.walk(source):
         rel = os.path.relpath(dirpath, source)
         here = target.path(dest if rel == "." else f"{dest.rstrip('/')}/{rel}")
@@ -190,6 +192,7 @@ def _copy_tree(source: Path, target: BuildContext, dest: str, uid: int, gid: int
         here.mkdir(parents=True, exist_ok=True)
         if rel != ".":
             shutil.copystat(dirpath, here)
+            made.append((dirpath, here))
         _own(here, uid, gid, chmod)
         prefix = "" if rel == "." else rel + "/"
         links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
@@ -197,3 +200,6 @@ def _copy_tree(source: Path, target: BuildContext, dest: str, uid: int, gid: int
         for name in [*links, *filenames]:
             if keep(prefix + name):
                 _copy_file(Path(dirpath, name), here / name, uid, gid, chmod)
+    for dirpath, here in reversed(made):
+        stat = os.stat(dirpath)
+        os.utime(here, ns=(stat.st_atime_ns, stat.st_mtime_ns))
