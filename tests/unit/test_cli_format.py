@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from skiff.api.humanize import ram_in_bytes
 from skiff.cli.format import containers, images
 from skiff.cli.format.formatter import FormatError, render
 from skiff.cli.format.jsonindent import indent_list
@@ -20,7 +21,6 @@ from skiff.cli.format.units import (
     human_duration,
     human_size,
     parse_go_duration,
-    ram_in_bytes,
     truncate_id,
 )
 

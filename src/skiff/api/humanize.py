@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def human_duration(seconds: float) -> str:
     """Docker's go-units HumanDuration: "Less than a second", "About a minute", "3 days"."""
@@ -29,3 +31,17 @@ def human_duration(seconds: float) -> str:
     if hours < 24 * 365 * 2:
         return f"{hours // 24 // 30} months"
     return f"{int(seconds / 3600) // 24 // 365} years"
+
+
+_RAM = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
+
+
+def ram_in_bytes(text: str) -> int:
+    """go-units RAMInBytes: "512m", "1.5g", "100" (binary multipliers)."""
+    match = _RAM.match(text.strip())
+    if not match:
+        raise ValueError(f"invalid size: '{text}'")
+    number = float(match.group(1))
+    unit = (match.group(2) or "").lower()
+    factor = 1024 ** " kmgtp".index(unit) if unit else 1
+    return int(number * factor)

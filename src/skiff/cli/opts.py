@@ -9,7 +9,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from skiff.cli.format.units import parse_go_duration, ram_in_bytes
+from skiff.api.humanize import ram_in_bytes
+from skiff.cli.format.units import parse_go_duration
 
 
 class InvalidFlag(ValueError):

@@ -36,8 +36,10 @@ class Execs:
     def start(self, exec_id: str, tty: bool = False,
               console_size: list[int] | None = None) -> Hijacked:
         """POST /exec/{id}/start asking for an upgrade: the process's stdio stream."""
-        return self.api.hijack(_p(exec_id) + "/start", body=start_body(False, tty,
-                                                                       console_size))
+        stream = self.api.hijack(_p(exec_id) + "/start", body=start_body(False, tty,
+                                                                         console_size))
+        stream.tty = tty
+        return stream
 
     def start_detached(self, exec_id: str, tty: bool = False,
                        console_size: list[int] | None = None) -> None:

@@ -23,11 +23,15 @@ class Hijacked:
         self._pending = initial
         self.content_type = content_type
         self._write_closed = False
+        self.tty: bool | None = None  # set by callers that know (daemons before API 1.42
+        # answer raw-stream for framed output too)
 
     @property
     def multiplexed(self) -> bool:
-        """True when output uses the 8-byte stream frames (no TTY)."""
-        return "multiplexed" in self.content_type
+        """True when output uses the 8-byte stream frames: no TTY."""
+        if "multiplexed" in self.content_type:
+            return True
+        return self.tty is False
 
     def recv(self, size: int = 1 << 16) -> bytes:
         """Next bytes from the daemon; b"" at the end of the stream."""

@@ -26,20 +26,20 @@ class Images:
         return list(self.api.get("/images/json", query) or [])
 
     def inspect(self, ref: str) -> dict[str, Any]:
-        return dict(self.api.get(f"/images/{ref}/json"))
+        return dict(self.api.get(f"/images/{_ref(ref)}/json"))
 
     def inspect_raw(self, ref: str) -> bytes:
-        return self.api.get_raw(f"/images/{ref}/json")
+        return self.api.get_raw(f"/images/{_ref(ref)}/json")
 
     def history(self, ref: str) -> builtins.list[dict[str, Any]]:
-        return list(self.api.get(f"/images/{ref}/history") or [])
+        return list(self.api.get(f"/images/{_ref(ref)}/history") or [])
 
     def tag(self, ref: str, repo: str, tag: str | None = None) -> None:
-        self.api.post(f"/images/{ref}/tag", {"repo": repo, "tag": tag or None})
+        self.api.post(f"/images/{_ref(ref)}/tag", {"repo": repo, "tag": tag or None})
 
     def remove(self, ref: str, force: bool = False,
                noprune: bool = False) -> builtins.list[dict[str, str]]:
-        return list(self.api.delete(f"/images/{ref}", {"force": force or None,
+        return list(self.api.delete(f"/images/{_ref(ref)}", {"force": force or None,
                                                         "noprune": noprune or None}) or [])
 
     def prune(self, filters: Filters | None = None) -> dict[str, Any]:
@@ -107,3 +107,8 @@ class Images:
     def save(self, names: builtins.list[str]) -> Iterator[bytes]:
         """GET /images/get: the tar archive as it streams."""
         return self.api.request("GET", "/images/get", {"names": names}).chunks()
+
+
+def _ref(ref: str) -> str:
+    """An image reference as a path segment (a name with a slash or a digest stays whole)."""
+    return quote(ref, safe="/:@")

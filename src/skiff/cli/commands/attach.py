@@ -32,6 +32,7 @@ def attach(session: Session, args: argparse.Namespace) -> int:
     keys = detach_keys(args)
     stream = client.containers.attach(container_id, stdin=stdin, stdout=True, stderr=True,
                                       stream=True, detach_keys=args.detach_keys)
+    stream.tty = tty
     pump = Pump(stream, session.out_bytes, session.err_bytes,
                 sys.stdin.fileno() if stdin else None, keys if tty else None)
     with tty_session(client, container_id, tty, raw=stdin), \

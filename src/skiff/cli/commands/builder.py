@@ -7,10 +7,11 @@ import argparse
 import os
 import sys
 
+from skiff.api.humanize import ram_in_bytes
 from skiff.cli.commands.common import Subparsers, add_filter_flag, command, filters_from
 from skiff.cli.errors import StatusError
 from skiff.cli.format.table import tabwrite
-from skiff.cli.format.units import human_size, ram_in_bytes
+from skiff.cli.format.units import human_size
 from skiff.cli.parser import CommandParser, check_args
 from skiff.cli.session import Session
 from skiff.cli.terminal import is_terminal

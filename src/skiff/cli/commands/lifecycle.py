@@ -41,6 +41,7 @@ def start(session: Session, args: argparse.Namespace) -> int:
     keys = detach_keys(args)
     stream = client.containers.attach(container_id, stdin=stdin, stdout=True, stderr=True,
                                       stream=True, detach_keys=args.detach_keys)
+    stream.tty = tty
     waiter = client.containers.wait(container_id, "next-exit")
     pump = Pump(stream, session.out_bytes, session.err_bytes,
                 sys.stdin.fileno() if stdin else None, keys if tty else None)

@@ -124,6 +124,7 @@ def run(session: Session, args: argparse.Namespace) -> int:
         stream = client.containers.attach(container_id, stdin=stdin, stdout=stdout,
                                           stderr=stderr, stream=True,
                                           detach_keys=args.detach_keys)
+        stream.tty = bool(args.tty)
         waiter = client.containers.wait(container_id, "removed" if args.rm else "next-exit")
     except APIError as exc:
         raise run_error(args, str(exc)) from None

@@ -47,17 +47,6 @@ def bytes_size(size: float) -> str:
 _RAM = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
 
 
-def ram_in_bytes(text: str) -> int:
-    """go-units RAMInBytes: "512m", "1.5g", "100" (binary multipliers)."""
-    match = _RAM.match(text.strip())
-    if not match:
-        raise ValueError(f"invalid size: '{text}'")
-    number = float(match.group(1))
-    unit = (match.group(2) or "").lower()
-    factor = 1024 ** " kmgtp".index(unit) if unit else 1
-    return int(number * factor)
-
-
 def from_human_size(text: str) -> int:
     """go-units FromHumanSize: decimal multipliers ("64m" = 64000000)."""
     match = _RAM.match(text.strip())
