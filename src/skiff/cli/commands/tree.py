@@ -154,6 +154,7 @@ TOP_LEVEL: dict[str, Command | Group] = {
     "update": Command("lifecycle", "add_update"),
     "wait": Command("lifecycle", "add_wait"),
     "builder": Group("Manage builds", Command("builder", "add_builder_group")),
+    "compose": Command("compose", "add_compose"),
     "container": Group("Manage containers", CONTAINER),
     "image": Group("Manage images", IMAGE),
     "network": Group("Manage networks", Command("networks", "add_network_group")),

@@ -1,0 +1,1 @@
+"""skiff compose: multi-container applications from compose files, as a client of the Engine API."""

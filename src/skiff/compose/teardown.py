@@ -1,0 +1,117 @@
+"""``down``, ``rm`` and ``stop``'s kin: the project's containers stopped and removed in reverse
+dependency order, then its networks, and with ``-v`` its volumes, with ``--rmi`` its images."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from skiff.client import APIError, Client
+from skiff.compose import containerspec, observe
+from skiff.compose import labels as L
+from skiff.compose.graph import Graph
+from skiff.compose.model import Project
+from skiff.compose.observe import Observed
+from skiff.compose.progress import Progress
+
+
+@dataclass(frozen=True)
+class DownOptions:
+    volumes: bool = False
+    remove_orphans: bool = False
+    rmi: str = ""  # "", "local" or "all"
+    timeout: int | None = None
+    services: tuple[str, ...] = ()
+
+
+def _order(project: Project, containers: list[Observed]) -> list[list[Observed]]:
+    """The containers in stopping order: dependents before what they depend on."""
+    graph = Graph(project.services)
+    waves: list[list[Observed]] = []
+    for name in graph.order(reverse=True):
+        wave = [c for c in containers if c.service == name]
+        if wave:
+            waves.append(wave)
+    rest = [c for c in containers if c.service not in project.services]
+    return [rest, *waves] if rest else waves
+
+
+def stop_and_remove(client: Client, progress: Progress, containers: list[Observed],
+                    timeout: int | None, remove: bool = True) -> None:
+    """Stop (and remove) these containers, all at once."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda c: _stop_and_remove(client, progress, c, timeout, remove),
+                      containers))
+
+
+def _stop_and_remove(client: Client, progress: Progress, container: Observed,
+                     timeout: int | None, remove: bool) -> None:
+    if container.state in ("running", "paused", "restarting"):
+        progress.event("Container", container.name, "Stopping")
+        try:
+            client.containers.stop(container.id, timeout)
+        except APIError as exc:
+            if not exc.not_found:
+                raise
+        progress.event("Container", container.name, "Stopped")
+    if remove:
+        progress.event("Container", container.name, "Removing")
+        try:
+            client.containers.remove(container.id, force=True, volumes=True)
+        except APIError as exc:
+            if not exc.not_found:
+                raise
+        progress.event("Container", container.name, "Removed")
+
+
+def down(client: Client, project: Project, progress: Progress, options: DownOptions) -> None:
+    containers = observe.containers(client, project.name, oneoff=None)
+    if not options.remove_orphans:
+        containers = [c for c in containers if c.service in project.services or c.oneoff]
+    if options.services:
+        containers = [c for c in containers if c.service in options.services]
+    for wave in _order(project, containers):
+        stop_and_remove(client, progress, wave, options.timeout)
+    if options.services:
+        return
+    for key, network in sorted(project.networks.items()):
+        if network.external:
+            continue
+        name = network.name or key
+        try:
+            found = client.networks.inspect(name)
+        except APIError as exc:
+            if exc.not_found:
+                continue
+            raise
+        if (found.get("Labels") or {}).get(L.PROJECT) not in (None, project.name):
+            continue
+        progress.event("Network", name, "Removing")
+        try:
+            client.networks.remove(found["Id"])
+            progress.event("Network", name, "Removed")
+        except APIError as exc:
+            progress.event("Network", name, f"Error: {exc.message}")
+    if options.volumes:
+        for key, volume in sorted(project.volumes.items()):
+            if volume.external:
+                continue
+            name = volume.name or key
+            try:
+                progress.event("Volume", name, "Removing")
+                client.volumes.remove(name)
+                progress.event("Volume", name, "Removed")
+            except APIError as exc:
+                if not exc.not_found:
+                    progress.event("Volume", name, f"Error: {exc.message}")
+    if options.rmi:
+        for service in project.services.values():
+            if options.rmi == "local" and service.image:
+                continue
+            name = containerspec.image_name(project, service)
+            try:
+                client.images.remove(name)
+                progress.event("Image", name, "Removed")
+            except APIError as exc:
+                if not exc.not_found:
+                    progress.event("Image", name, f"Error: {exc.message}")

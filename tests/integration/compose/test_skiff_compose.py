@@ -1,0 +1,267 @@
+"""``skiff compose`` against a real skiffd: a multi-service project brought up, reached,
+changed, scaled and taken down, with compose v2's names, labels and outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Daemon, DockerCLI
+
+
+class Compose:
+    """``skiff compose`` in a project directory, pointed at the test daemon."""
+
+    def __init__(self, host: str, directory: Path, project: str) -> None:
+        self.host, self.directory, self.project = host, directory, project
+
+    def __call__(self, *args: str, check: bool = True, timeout: float = 120,
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        environ = {**os.environ, "DOCKER_HOST": self.host, **(env or {})}
+        environ.pop("COMPOSE_FILE", None)
+        environ.pop("COMPOSE_PROJECT_NAME", None)
+        result = subprocess.run([sys.executable, "-m", "skiff.cli.main", "compose", "-p",
+                                 self.project, *args], cwd=self.directory, env=environ,
+                                capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"compose {' '.join(args)} exited {result.returncode}:\n"
+                                 f"{result.stdout}\n{result.stderr}")
+        return result
+
+
+@pytest.fixture
+def compose(daemon: Daemon, tmp_path: Path) -> Iterator[Compose]:
+    runner = Compose(daemon.host, tmp_path, f"sk{secrets.token_hex(3)}")
+    yield runner
+    runner("down", "-v", "--remove-orphans", "-t", "1", check=False)
+
+
+def _port() -> int:
+    return 20000 + secrets.randbelow(20000)
+
+
+def _get(url: str, deadline: float = 15.0) -> str:
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read().decode()
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.2)
+
+
+APP = """
+services:
+  web:
+    image: busybox
+    init: true
+    command: ["sh", "-c", "mkdir -p /www && echo front > /www/index.html &&
+              httpd -f -p 8000 -h /www"]
+    ports: ["127.0.0.1:{port}:8000"]
+    depends_on:
+      app:
+        condition: service_healthy
+  app:
+    image: busybox
+    init: true
+    command: ["sh", "-c", "echo app-up; wget -qO- http://store:7000/ > /tmp/seen; sleep 300"]
+    environment:
+      MODE: ${{MODE:-dev}}
+    healthcheck:
+      test: ["CMD", "test", "-s", "/tmp/seen"]
+      interval: 1s
+      retries: 30
+    depends_on: [store]
+  store:
+    image: busybox
+    init: true
+    command: ["sh", "-c", "mkdir -p /data/www && echo stored > /data/www/index.html &&
+              httpd -f -p 7000 -h /data/www"]
+    volumes: [data:/data]
+volumes:
+  data: {{}}
+"""
+
+
+def test_up_serves_the_app_and_down_removes_it(compose: Compose, docker: DockerCLI) -> None:
+    port = _port()
+    (compose.directory / "compose.yaml").write_text(APP.format(port=port))
+    up = compose("up", "-d")
+    p = compose.project
+    assert f" Container {p}-app-1  Healthy" in up.stderr
+    assert f" Network {p}_default  Created" in up.stderr
+    assert _get(f"http://127.0.0.1:{port}/") == "front\n"
+    # the app reached the store by its service name, once the store was started
+    seen = compose("exec", "-T", "app", "cat", "/tmp/seen").stdout
+    assert seen == "stored\n"
+    labels = json.loads(docker("inspect", "--format", "{{json .Config.Labels}}",
+                               f"{p}-web-1").stdout)
+    assert labels["com.docker.compose.project"] == p
+    assert labels["com.docker.compose.service"] == "web"
+    assert labels["com.docker.compose.container-number"] == "1"
+    assert labels["com.docker.compose.oneoff"] == "False"
+    assert labels["com.docker.compose.depends_on"] == "app:service_healthy:false"
+    assert labels["com.docker.compose.project.working_dir"] == str(compose.directory)
+    rows = [json.loads(line) for line in compose("ps", "--format", "json").stdout.splitlines()]
+    assert sorted(r["Service"] for r in rows) == ["app", "store", "web"]
+    assert {r["State"] for r in rows} == {"running"}
+    table = compose("ps").stdout.splitlines()
+    assert table[0].split() == ["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS",
+                                "PORTS"]
+    assert f"127.0.0.1:{port}->8000/tcp" in compose("ps", "web").stdout
+    assert "app-1  | app-up" in compose("logs", "app").stdout
+    assert compose("port", "web", "8000").stdout == f"127.0.0.1:{port}\n"
+    assert p in compose("ls").stdout
+    # up again changes nothing: every container is kept
+    again = compose("up", "-d")
+    assert "Recreate" not in again.stderr and "Creating" not in again.stderr
+    down = compose("down")
+    assert f" Container {p}-web-1  Removed" in down.stderr
+    assert docker("ps", "-a", "-q", "--filter", f"label=com.docker.compose.project={p}"
+                  ).stdout == ""
+    assert docker("network", "ls", "-q", "--filter", f"name={p}_default").stdout == ""
+    # the named volume outlives down; down -v removes it
+    assert docker("volume", "inspect", f"{p}_data", check=False).returncode == 0
+    compose("down", "-v")
+    assert docker("volume", "inspect", f"{p}_data", check=False).returncode != 0
+
+
+def test_only_what_changed_is_recreated_and_scale(compose: Compose, docker: DockerCLI) -> None:
+    base = ("services:\n  one:\n    image: busybox\n    init: true\n    command: sleep 300\n"
+            "  two:\n    image: busybox\n    init: true\n    command: sleep 300\n"
+            "    environment:\n"
+            "      ROUND: ${ROUND}\n")
+    (compose.directory / "compose.yaml").write_text(base)
+    compose("up", "-d", env={"ROUND": "1"})
+    before = {n: docker("inspect", "--format", "{{.Id}}", f"{compose.project}-{n}-1").stdout
+              for n in ("one", "two")}
+    changed = compose("up", "-d", env={"ROUND": "2"})
+    assert f"Container {compose.project}-two-1  Recreate" in changed.stderr
+    after = {n: docker("inspect", "--format", "{{.Id}}", f"{compose.project}-{n}-1").stdout
+             for n in ("one", "two")}
+    assert after["one"] == before["one"] and after["two"] != before["two"]
+    env = docker("inspect", "--format", "{{json .Config.Env}}", f"{compose.project}-two-1")
+    assert "ROUND=2" in env.stdout
+    compose("up", "-d", "--scale", "one=3", env={"ROUND": "2"})
+    names = sorted(docker("ps", "--format", "{{.Names}}", "--filter",
+                          "label=com.docker.compose.service=one", "--filter",
+                          f"label=com.docker.compose.project={compose.project}"
+                          ).stdout.split())
+    assert names == [f"{compose.project}-one-{n}" for n in (1, 2, 3)]
+    compose("up", "-d", "--scale", "one=1", env={"ROUND": "2"})
+    names = docker("ps", "--format", "{{.Names}}", "--filter",
+                   f"label=com.docker.compose.project={compose.project}").stdout.split()
+    assert sorted(names) == [f"{compose.project}-one-1", f"{compose.project}-two-1"]
+
+
+def test_config_merges_overrides_profiles_and_interpolation(compose: Compose) -> None:
+    (compose.directory / "compose.yaml").write_text(
+        "services:\n  web:\n    image: busybox:${TAG:-stable}\n    ports: ['8080:80']\n"
+        "    environment: [A=1, B=2]\n    command: echo base\n"
+        "  debug:\n    image: busybox\n    profiles: [debug]\n")
+    (compose.directory / "compose.override.yaml").write_text(
+        "services:\n  web:\n    ports: !override ['9090:80']\n    environment:\n"
+        "      B: !reset null\n      C: '3'\n    command: echo override\n")
+    (compose.directory / ".env").write_text("TAG=from-dotenv\n")
+    out = json.loads(compose("config", "--format", "json").stdout)
+    web = out["services"]["web"]
+    assert out["name"] == compose.project
+    assert web["image"] == "busybox:from-dotenv"
+    assert web["command"] == ["echo", "override"]
+    assert web["environment"] == {"A": "1", "C": "3"}
+    assert web["ports"] == [{"mode": "ingress", "target": 80, "published": "9090",
+                             "protocol": "tcp"}]
+    assert "debug" not in out["services"]
+    assert out["networks"]["default"]["name"] == f"{compose.project}_default"
+    shell = json.loads(compose("config", "--format", "json", env={"TAG": "shell"}).stdout)
+    assert shell["services"]["web"]["image"] == "busybox:shell"  # the shell wins over .env
+    assert compose("--profile", "debug", "config", "--services").stdout == "debug\nweb\n"
+    assert compose("config", "--profiles").stdout == "debug\n"
+    yaml_out = compose("config").stdout
+    assert yaml_out.startswith(f"name: {compose.project}\nservices:\n")
+    bad = compose("-f", "missing.yaml", "config", check=False)
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1
+    (compose.directory / "bad.yaml").write_text("services:\n  web:\n    imagee: busybox\n")
+    bad = compose("-f", "bad.yaml", "config", check=False)
+    assert "services.web additional properties 'imagee' not allowed" in bad.stderr
+
+
+def test_secrets_are_copied_with_owner_and_mode_and_run_rm(compose: Compose,
+                                                           docker: DockerCLI) -> None:
+    (compose.directory / "token.txt").write_text("s3cret\n")
+    (compose.directory / "compose.yaml").write_text(
+        "services:\n  app:\n    image: busybox\n    init: true\n    command: sleep 300\n"
+        "    secrets:\n"
+        "      - source: token\n        uid: '1000'\n        gid: '1000'\n        mode: 0400\n"
+        "    configs:\n      - source: conf\n        target: /etc/app.conf\n"
+        "secrets:\n  token:\n    file: ./token.txt\n"
+        "configs:\n  conf:\n    content: 'level=debug'\n")
+    compose("up", "-d")
+    out = compose("exec", "-T", "app", "sh", "-c",
+                  "stat -c '%u:%g %a' /run/secrets/token; cat /run/secrets/token "
+                  "/etc/app.conf").stdout
+    assert out == "1000:1000 400\ns3cret\nlevel=debug"
+    mounts = docker("inspect", "--format", "{{json .Mounts}}", f"{compose.project}-app-1")
+    assert "token" not in mounts.stdout  # copied in, not bound
+    ran = compose("run", "--rm", "-T", "app", "echo", "one-off")
+    assert ran.stdout == "one-off\n"
+    assert docker("ps", "-a", "-q", "--filter", "label=com.docker.compose.oneoff=True",
+                  "--filter", f"label=com.docker.compose.project={compose.project}"
+                  ).stdout == ""
+
+
+def test_bad_projects_are_one_line_errors(compose: Compose, docker: DockerCLI) -> None:
+    cases = {
+        "cycle.yaml": "services:\n  a:\n    image: busybox\n    depends_on: [b]\n"
+                      "  b:\n    image: busybox\n    depends_on: [a]\n",
+        "undefined.yaml": "services:\n  a:\n    image: busybox\n    depends_on: [nope]\n",
+        "volume.yaml": "services:\n  a:\n    image: busybox\n    volumes: ['nope:/x']\n",
+        "required.yaml": "services:\n  a:\n    image: ${IMAGE:?set IMAGE}\n",
+        "yaml.yaml": "services:\n  a: [\n",
+    }
+    expected = {"cycle.yaml": "dependency cycle detected",
+                "undefined.yaml": "depends on undefined service",
+                "volume.yaml": "refers to undefined volume nope",
+                "required.yaml": "set IMAGE",
+                "yaml.yaml": "yaml:"}
+    for name, text in cases.items():
+        (compose.directory / name).write_text(text)
+        result = compose("-f", name, "up", "-d", check=False)
+        assert result.returncode == 1, name
+        assert expected[name] in result.stderr, (name, result.stderr)
+        assert result.stderr.count("\n") == 1, (name, result.stderr)
+    assert docker("ps", "-a", "-q", "--filter",
+                  f"label=com.docker.compose.project={compose.project}").stdout == ""
+
+
+def test_docker_compose_plugin_and_docker_compose_v1_see_the_same_project(
+        compose: Compose, docker: DockerCLI) -> None:
+    (compose.directory / "compose.yaml").write_text(
+        "services:\n  job:\n    image: busybox\n    init: true\n    command: sleep 300\n")
+    # `docker compose` is skiff compose, through the docker CLI's plugin protocol
+    up = docker("compose", "-p", compose.project, "-f",
+                str(compose.directory / "compose.yaml"), "up", "-d", timeout=120)
+    assert f"Container {compose.project}-job-1  Started" in up.stderr
+    listed = compose("ps", "--format", "{{.Name}} {{.State}}").stdout
+    assert listed == f"{compose.project}-job-1 running\n"
+    # docker-compose 1.29 finds the project by its labels and can stop it
+    v1 = subprocess.run(["docker-compose", "-p", compose.project, "-f",
+                         str(compose.directory / "compose.yaml"), "ps", "-q"],
+                        env={**os.environ, "DOCKER_HOST": compose.host},
+                        capture_output=True, text=True, timeout=60)
+    assert v1.returncode == 0, v1.stderr
+    container_id = docker("inspect", "--format", "{{.Id}}", f"{compose.project}-job-1").stdout
+    assert v1.stdout.split() == [container_id.strip()]
+    compose("stop", "-t", "1")
+    assert compose("ps", "-a", "--format", "{{.State}}").stdout == "exited\n"
