@@ -47,6 +47,12 @@ class Printer:
             return f"\x1b[{colour}m{text}\x1b[0m"
         return text
 
+    def note(self, name: str, text: str) -> None:
+        """A line about a container rather than from it (``web-1 exited with code 0``)."""
+        with self._lock:
+            self.out.write(f"{name} {text}\n")
+            self.out.flush()
+
     def line(self, name: str, text: str) -> None:
         with self._lock:
             self.out.write(self.prefix(name) + text + "\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -265,3 +266,44 @@ def test_docker_compose_plugin_and_docker_compose_v1_see_the_same_project(
     assert v1.stdout.split() == [container_id.strip()]
     compose("stop", "-t", "1")
     assert compose("ps", "-a", "--format", "{{.State}}").stdout == "exited\n"
+
+
+def test_explain_scale_wait_cp_and_attached_up(compose: Compose, docker: DockerCLI) -> None:
+    (compose.directory / ".env").write_text("GREETING=from-dotenv\n")
+    (compose.directory / "app.env").write_text("LEVEL=debug\n")
+    (compose.directory / "compose.yaml").write_text(
+        "services:\n  db:\n    image: busybox\n    init: true\n    command: sleep 300\n"
+        "  app:\n    image: busybox\n    init: true\n    env_file: [app.env]\n"
+        "    environment:\n      GREETING: ${GREETING}\n      TAG: ${TAG:-latest}\n"
+        "    command: [sh, -c, 'echo $$GREETING; echo done']\n    ports: ['8080']\n"
+        "    depends_on:\n      db:\n        condition: service_healthy\n")
+    explained = compose("explain").stdout
+    assert "${GREETING} at services.app.environment.GREETING = 'from-dotenv' (env file " \
+        in explained
+    assert "${TAG} at services.app.environment.TAG = 'latest' (the default in the file)" \
+        in explained
+    assert "LEVEL from env_file" in explained
+    assert "app after: db healthy" in explained
+    assert "db has no healthcheck" in explained
+    assert "published on every address of the host" in explained
+    (compose.directory / "compose.yaml").write_text(
+        "services:\n  job:\n    image: busybox\n    init: true\n"
+        "    command: [sh, -c, 'echo started; sleep 1; echo finished; exit 3']\n"
+        "  idle:\n    image: busybox\n    init: true\n    command: sleep 300\n")
+    attached = compose("up", "--abort-on-container-exit", "--exit-code-from", "job",
+                       check=False, timeout=60)
+    assert attached.returncode == 3, attached.stderr
+    assert re.search(r"^job-1 +\| started$", attached.stdout, re.M)
+    assert re.search(r"^job-1 +\| finished$", attached.stdout, re.M)
+    assert "job-1 exited with code 3" in attached.stdout
+    assert compose("ps", "-a", "--format", "{{.Service}} {{.State}}").stdout.split("\n")[:2] \
+        == ["idle exited", "job exited"]  # the others were stopped
+    compose("up", "-d", "idle")
+    compose("scale", "idle=2")
+    assert compose("ps", "-q", "idle").stdout.count("\n") == 2
+    (compose.directory / "note.txt").write_text("copied\n")
+    compose("cp", "note.txt", "idle:/tmp/note.txt")
+    compose("cp", "idle:/tmp/note.txt", str(compose.directory / "back.txt"))
+    assert (compose.directory / "back.txt").read_text() == "copied\n"
+    compose("up", "-d", "job")
+    assert compose("wait", "job", check=False).returncode == 3

@@ -134,7 +134,7 @@ def _help(session: Session, args: argparse.Namespace) -> int:
 
 
 def add_compose(sub: Subparsers, name: str = "compose", aliases: tuple[str, ...] = ()) -> None:
-    from skiff.cli.commands import compose_info, compose_run, compose_up
+    from skiff.cli.commands import compose_info, compose_ops, compose_run, compose_up
 
     p = command(sub, name, _help, "[OPTIONS] COMMAND", "Define and run multi-container "
                 "applications with Docker", aliases=aliases)
@@ -182,3 +182,4 @@ def add_compose(sub: Subparsers, name: str = "compose", aliases: tuple[str, ...]
     compose_up.add_commands(group)
     compose_run.add_commands(group)
     compose_info.add_commands(group)
+    compose_ops.add_commands(group)

@@ -233,6 +233,13 @@ def port(session: Session, args: argparse.Namespace) -> int:
     raise StatusError(1, f"no port {args.private_port} for container {chosen[0].name}")
 
 
+def explain(session: Session, args: argparse.Namespace) -> int:
+    from skiff.compose.explain import explain as describe
+
+    session.out.write(describe(load(args)))
+    return 0
+
+
 def version(session: Session, args: argparse.Namespace) -> int:
     from skiff.compose.labels import COMPOSE_VERSION
 
@@ -302,6 +309,8 @@ def add_commands(group: Subparsers) -> None:
     p.add_argument("--index", type=int, default=1, help="Index of the container if service "
                    "has multiple replicas")
     p.add_argument("--protocol", default="tcp", help="tcp or udp")
+    command(group, "explain", explain, "", "Show where each variable's value came from, "
+            "each container's environment, the start order with its gates, and warnings")
     p = command(group, "version", version, "[OPTIONS]", "Show the Docker Compose version "
                 "information")
     p.add_argument("--short", action="store_true", help="Shows only Compose's version number")

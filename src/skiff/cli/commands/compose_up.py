@@ -121,8 +121,8 @@ def _attached(session: Session, args: argparse.Namespace, converger: Converger,
             info = client.containers.inspect(container_id)
             exits[container_id] = int(info["State"].get("ExitCode", 0))
             name = next(n for i, n in named if i == container_id)
-            printer.line(name, f"exited with code {exits[container_id]}") \
-                if info["State"].get("Status") in ("exited", "dead") else None
+            if info["State"].get("Status") in ("exited", "dead"):
+                printer.note(name, f"exited with code {exits[container_id]}")
         except (APIError, StopIteration):
             pass
         first_exit.set()
