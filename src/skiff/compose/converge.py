@@ -44,6 +44,7 @@ class UpOptions:
     scale: dict[str, int] = field(default_factory=dict)
     timeout: int | None = None  # seconds to stop a container being replaced
     wait_timeout: float = 300.0  # the longest wait for a dependency's condition
+    renew_anon_volumes: bool = False  # -V: replacements get new anonymous volumes
 
 
 class Converger:
@@ -219,6 +220,7 @@ class Converger:
                                f"--remove-orphans flag to clean it up.")
         policy = Policy(options.force_recreate, options.no_recreate, not options.no_start)
         ids: list[str] = []
+        changed: set[str] = set()  # services whose containers were made anew
 
         def converge(name: str) -> None:
             service = self.project.services[name]
@@ -226,6 +228,14 @@ class Converger:
             desired = Desired(name, replicas, containerspec.config_hash(service),
                               self._images[name])
             actions = service_actions(desired, observed, policy)
+            with self._lock:
+                if any(a.kind in ("create", "recreate") for a in actions):
+                    changed.add(name)
+                restarted = {d for d, c in service.depends_on.items()
+                             if c.restart and d in changed}
+            if restarted and not options.no_start:  # depends_on restart: true
+                actions = [Action("restart", a.service, a.number, a.container)
+                           if a.kind == "keep" else a for a in actions]
             if not options.no_start and not options.no_deps:
                 self.wait_dependencies(service, targets, options.wait_timeout)
             removes = [a for a in actions if a.kind == "remove"]
@@ -291,6 +301,11 @@ class Converger:
         if action.kind == "keep" and action.container is not None:
             self.progress.event("Container", action.container.name, "Running")
             return action.container.id
+        if action.kind == "restart" and action.container is not None:
+            self.progress.event("Container", action.container.name, "Restarting")
+            self.client.containers.restart(action.container.id, options.timeout)
+            self.progress.event("Container", action.container.name, "Started")
+            return action.container.id
         if action.kind == "start" and action.container is not None:
             self._start(action.container.id, action.container.name)
             return action.container.id
@@ -308,7 +323,12 @@ class Converger:
             str(self.loaded.working_dir), [str(f) for f in self.loaded.files], oneoff,
             {L.REPLACE: replaces} if replaces else None)
         for key, value in (body_changes or {}).items():
-            if key == "HostConfig":
+            if key == "_mounts":  # volumes carried over from the container replaced
+                targets = {m["Target"] for m in value}
+                body["HostConfig"]["Mounts"] = [
+                    *(m for m in body["HostConfig"].get("Mounts") or []
+                      if m["Target"] not in targets), *value]
+            elif key == "HostConfig":
                 body["HostConfig"].update(value)
             else:
                 body[key] = value
@@ -348,12 +368,25 @@ class Converger:
         if old.state in ("running", "paused", "restarting"):
             self.client.containers.stop(old.id, options.timeout)
         self.client.containers.rename(old.id, f"{old.id[:12]}_{old.name}")
-        new_id = self.create(service, old.number, start=False, replaces=old.id)
+        kept = [] if options.renew_anon_volumes else self._anonymous_volumes(old.id, service)
+        new_id = self.create(service, old.number, start=False, replaces=old.id,
+                             body_changes={"_mounts": kept} if kept else None)
         self.client.containers.remove(old.id, force=True)
         self.progress.event("Container", old.name, "Recreated")
         if not options.no_start:
             self._start(new_id, old.name)
         return new_id
+
+    def _anonymous_volumes(self, container_id: str, service: Service) -> list[dict[str, Any]]:
+        """The anonymous volumes of a container being replaced (those of the image's VOLUME
+        and of targets the service gives no source), mounted again on its replacement so
+        their data stays, as compose keeps them (``-V`` renews them)."""
+        named = {m.target for m in service.volumes if m.source or m.type != "volume"}
+        mounts = self.client.containers.inspect(container_id).get("Mounts") or []
+        return [{"Type": "volume", "Source": m["Name"], "Target": m["Destination"],
+                 "ReadOnly": not m.get("RW", True)}
+                for m in mounts if m.get("Type") == "volume" and m.get("Name")
+                and m.get("Destination") not in named]
 
     def _remove(self, container: Observed, timeout: int | None = None) -> None:
         self.progress.event("Container", container.name, "Stopping")

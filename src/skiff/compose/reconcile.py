@@ -9,7 +9,7 @@ from typing import Literal
 
 from skiff.compose.observe import Observed
 
-Kind = Literal["create", "recreate", "start", "keep", "remove"]
+Kind = Literal["create", "recreate", "start", "keep", "remove", "restart"]
 
 
 @dataclass(frozen=True)

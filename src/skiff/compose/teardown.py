@@ -37,15 +37,16 @@ def _order(project: Project, containers: list[Observed]) -> list[list[Observed]]
 
 
 def stop_and_remove(client: Client, progress: Progress, containers: list[Observed],
-                    timeout: int | None, remove: bool = True) -> None:
-    """Stop (and remove) these containers, all at once."""
+                    timeout: int | None, remove: bool = True, volumes: bool = False) -> None:
+    """Stop (and remove) these containers, all at once; their anonymous volumes go too with
+    ``volumes``."""
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda c: _stop_and_remove(client, progress, c, timeout, remove),
-                      containers))
+        list(pool.map(lambda c: _stop_and_remove(client, progress, c, timeout, remove,
+                                                 volumes), containers))
 
 
 def _stop_and_remove(client: Client, progress: Progress, container: Observed,
-                     timeout: int | None, remove: bool) -> None:
+                     timeout: int | None, remove: bool, volumes: bool) -> None:
     if container.state in ("running", "paused", "restarting"):
         progress.event("Container", container.name, "Stopping")
         try:
@@ -57,7 +58,7 @@ def _stop_and_remove(client: Client, progress: Progress, container: Observed,
     if remove:
         progress.event("Container", container.name, "Removing")
         try:
-            client.containers.remove(container.id, force=True, volumes=True)
+            client.containers.remove(container.id, force=True, volumes=volumes)
         except APIError as exc:
             if not exc.not_found:
                 raise
@@ -71,7 +72,7 @@ def down(client: Client, project: Project, progress: Progress, options: DownOpti
     if options.services:
         containers = [c for c in containers if c.service in options.services]
     for wave in _order(project, containers):
-        stop_and_remove(client, progress, wave, options.timeout)
+        stop_and_remove(client, progress, wave, options.timeout, volumes=options.volumes)
     if options.services:
         return
     for key, network in sorted(project.networks.items()):

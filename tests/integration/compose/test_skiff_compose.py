@@ -307,3 +307,44 @@ def test_explain_scale_wait_cp_and_attached_up(compose: Compose, docker: DockerC
     assert (compose.directory / "back.txt").read_text() == "copied\n"
     compose("up", "-d", "job")
     assert compose("wait", "job", check=False).returncode == 3
+
+
+def test_recreate_keeps_anonymous_volumes_and_down_v_removes_them(
+        compose: Compose, docker: DockerCLI) -> None:
+    text = ("services:\n  db:\n    image: busybox\n    init: true\n    command: sleep 300\n"
+            "    volumes: [/var/lib/db]\n    environment: {ROUND: '${ROUND}'}\n")
+    (compose.directory / "compose.yaml").write_text(text)
+    compose("up", "-d", env={"ROUND": "1"})
+    name = f"{compose.project}-db-1"
+    docker("exec", name, "sh", "-c", "echo precious > /var/lib/db/data")
+    volume = docker("inspect", "--format", "{{(index .Mounts 0).Name}}", name).stdout.strip()
+    compose("up", "-d", env={"ROUND": "2"})  # recreated: the same anonymous volume
+    assert docker("exec", name, "cat", "/var/lib/db/data").stdout == "precious\n"
+    compose("up", "-d", "-V", env={"ROUND": "3"})  # renewed
+    assert docker("exec", name, "ls", "/var/lib/db").stdout == ""
+    renewed = docker("inspect", "--format", "{{(index .Mounts 0).Name}}", name).stdout.strip()
+    compose("down", "-v")
+    assert docker("volume", "inspect", renewed, check=False).returncode != 0
+    docker("volume", "rm", volume, check=False)
+
+
+def test_depends_on_restart_restarts_the_dependent(compose: Compose, docker: DockerCLI) -> None:
+    (compose.directory / "compose.yaml").write_text(
+        "services:\n  db:\n    image: busybox\n    init: true\n    command: sleep 300\n"
+        "    environment: {ROUND: '${ROUND}'}\n"
+        "  app:\n    image: busybox\n    init: true\n    command: sleep 300\n"
+        "    depends_on:\n      db:\n        condition: service_started\n"
+        "        restart: true\n"
+        "  other:\n    image: busybox\n    init: true\n    command: sleep 300\n"
+        "    depends_on: [db]\n")
+
+    def started(service: str) -> str:
+        return docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}}",
+                      f"{compose.project}-{service}-1").stdout
+
+    compose("up", "-d", env={"ROUND": "1"})
+    app, other = started("app"), started("other")
+    compose("up", "-d", env={"ROUND": "2"})
+    after = started("app")
+    assert after.split()[0] == app.split()[0] and after != app  # the same container, restarted
+    assert started("other") == other  # without restart: true, left alone

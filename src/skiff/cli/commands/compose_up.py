@@ -55,7 +55,8 @@ def up(session: Session, args: argparse.Namespace) -> int:
     options = UpOptions(tuple(args.services), args.build, args.no_build, args.force_recreate,
                         args.no_recreate, args.no_deps, args.no_start, args.remove_orphans,
                         _scale(args.scale), args.timeout,
-                        float(args.wait_timeout) if args.wait_timeout else 300.0)
+                        float(args.wait_timeout) if args.wait_timeout else 300.0,
+                        args.renew_anon_volumes)
     try:
         ids = converger.up(options)
         if args.wait:
