@@ -7,6 +7,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -43,7 +44,7 @@ class Compose:
 def compose(daemon: Daemon, tmp_path: Path) -> Iterator[Compose]:
     runner = Compose(daemon.host, tmp_path, f"sk{secrets.token_hex(3)}")
     yield runner
-    runner("down", "-v", "--remove-orphans", "-t", "1", check=False)
+    runner("down", "-v", "--rmi", "local", "--remove-orphans", "-t", "1", check=False)
 
 
 def _port() -> int:
@@ -348,3 +349,53 @@ def test_depends_on_restart_restarts_the_dependent(compose: Compose, docker: Doc
     after = started("app")
     assert after.split()[0] == app.split()[0] and after != app  # the same container, restarted
     assert started("other") == other  # without restart: true, left alone
+
+
+def test_watch_syncs_restarts_and_rebuilds(compose: Compose, docker: DockerCLI) -> None:
+    site = compose.directory / "site"
+    site.mkdir()
+    (site / "index.html").write_text("one\n")
+    (site / "skip.tmp").write_text("ignored\n")
+    (compose.directory / "app").mkdir()
+    (compose.directory / "app" / "Dockerfile").write_text(
+        "FROM busybox\nCOPY version /version\nCMD [\"sleep\", \"300\"]\n")
+    (compose.directory / "app" / "version").write_text("v1\n")
+    (compose.directory / "compose.yaml").write_text(
+        "services:\n  web:\n    image: busybox\n    init: true\n    command: sleep 300\n"
+        "    develop:\n      watch:\n        - path: ./site\n          action: sync\n"
+        "          target: /srv\n          initial_sync: true\n          ignore: ['*.tmp']\n"
+        "  app:\n    build: ./app\n    init: true\n    develop:\n      watch:\n"
+        "        - path: ./app\n          action: rebuild\n")
+    environ = {**os.environ, "DOCKER_HOST": compose.host}
+    watcher = subprocess.Popen([sys.executable, "-m", "skiff.cli.main", "compose", "-p",
+                                compose.project, "watch"], cwd=compose.directory, env=environ,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def eventually(service: str, command: str, expected: str, limit: float = 30) -> None:
+        end = time.monotonic() + limit
+        while True:
+            got = docker("exec", f"{compose.project}-{service}-1", "sh", "-c", command,
+                         check=False).stdout
+            if got == expected:
+                return
+            assert time.monotonic() < end, f"{service}: {got!r}, wanted {expected!r}"
+            time.sleep(0.3)
+
+    try:
+        eventually("web", "cat /srv/index.html", "one\n")  # the initial sync
+        eventually("web", "ls /srv", "index.html\n")  # *.tmp is ignored
+        (site / "index.html").write_text("two\n")
+        (site / "new.html").write_text("new\n")
+        eventually("web", "cat /srv/index.html /srv/new.html", "two\nnew\n")
+        (site / "new.html").unlink()
+        eventually("web", "ls /srv", "index.html\n")
+        eventually("app", "cat /version", "v1\n")
+        (compose.directory / "app" / "version").write_text("v2\n")
+        eventually("app", "cat /version", "v2\n", limit=60)  # rebuilt and recreated
+    finally:
+        watcher.send_signal(signal.SIGINT)
+        try:
+            watcher.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            watcher.kill()
+            watcher.wait(timeout=15)

@@ -109,7 +109,50 @@ def attach(session: Session, args: argparse.Namespace) -> int:
     return int(attach_container(session, call) or 0)
 
 
+def watch(session: Session, args: argparse.Namespace) -> int:
+    """Bring the services up (unless ``--no-up``), then apply their ``develop.watch`` rules
+    until interrupted."""
+    from skiff.compose import watch as watching
+    from skiff.compose.converge import Converger, UpOptions
+
+    loaded = load(args, tuple(args.services))
+    report = progress(session, args)
+    try:
+        found = watching.rules(loaded, tuple(args.services))
+        if not found:
+            raise StatusError(1, "none of the selected services is configured for watch, "
+                                 "consider setting a 'develop' section")
+        converger = Converger(session.client, loaded, report)
+        if not args.no_up:
+            converger.up(UpOptions(tuple(args.services), build=True))
+
+        def rebuild(service: str) -> None:
+            before = converger._images.get(service)
+            converger.up(UpOptions((service,), build=True, no_deps=True))
+            if args.prune and before and before != converger._images.get(service):
+                try:  # the image it replaced, when nothing else names or uses it
+                    if not session.client.images.inspect(before).get("RepoTags"):
+                        session.client.images.remove(before)
+                except APIError:
+                    pass
+
+        watching.Watcher(session.client, loaded, report, rebuild).run(found)
+    except (InvalidParameter, APIError) as exc:
+        raise StatusError(1, getattr(exc, "message", None) or str(exc)) from None
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
 def add_commands(group: Subparsers) -> None:
+    p = command(group, "watch", watch, "[SERVICE...]", "Watch build context for service and "
+                "rebuild/refresh containers when files are updated")
+    p.add_argument("services", nargs="*")
+    p.add_argument("--no-up", action="store_true", help="Do not build & start services "
+                   "before watching")
+    p.add_argument("--prune", action=argparse.BooleanOptionalAction, default=True,
+                   help="Prune dangling images on rebuild")
+    p.add_argument("--quiet", action="store_true", help="hide build output")
     p = command(group, "scale", scale, "[SERVICE=REPLICAS...]", "Scale services")
     p.add_argument("pairs", nargs="+", metavar="SERVICE=REPLICAS")
     p.add_argument("--no-deps", action="store_true", help="Don't start linked services")
