@@ -188,7 +188,7 @@ class Converger:
                     text = message.get("stream") or ""
                     for line in text.splitlines():
                         if line.strip():
-                            self.progress.out.write(f"#{service.name} {line}\n")
+                            self.progress.text(f"#{service.name} {line}")
         except (StreamError, APIError) as exc:
             raise ComposeError(f"failed to build {service.name}: {_message(exc)}") from None
         self.progress.event("Service", service.name, "Built")

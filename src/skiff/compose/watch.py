@@ -124,8 +124,7 @@ class Watcher:
                 raise ComposeError(f"watch: {rule.path} does not exist")
             if rule.initial_sync and rule.action.startswith("sync"):
                 self.apply(rule, [rule.path])
-        self.progress.out.write("Watch enabled\n")
-        self.progress.out.flush()
+        self.progress.text("Watch enabled")
         pending: set[Path] = set()
         while not self.stop.is_set():
             events = self.inotify.read(timeout=int(DEBOUNCE * 1000))
@@ -152,16 +151,16 @@ class Watcher:
     def apply(self, rule: Rule, changed: list[Path]) -> None:
         try:
             if rule.action == "rebuild":
-                self.progress.out.write(f"Rebuilding service {rule.service!r} after changes "
-                                        f"were detected...\n")
+                self.progress.text(f"Rebuilding service {rule.service!r} after changes were "
+                                   f"detected...")
                 self.rebuild(rule.service)
                 return
             containers = self._containers(rule.service)
             if rule.action.startswith("sync"):
                 for container in containers:
                     self._sync(rule, container.id, changed)
-                self.progress.out.write(f"Syncing service {rule.service!r} after "
-                                        f"{len(changed)} changed files\n")
+                self.progress.text(f"Syncing service {rule.service!r} after {len(changed)} "
+                                   f"changed files")
             if rule.action in ("restart", "sync+restart"):
                 for container in containers:
                     self.progress.event("Container", container.name, "Restarting")
@@ -177,7 +176,6 @@ class Watcher:
                         "Privileged": bool(rule.exec.get("privileged")),
                         "AttachStdout": False, "AttachStderr": False})
                     self.client.execs.start_detached(exec_id)
-            self.progress.out.flush()
         except (APIError, ComposeError) as exc:
             self.progress.warn(f"watch: {rule.service}: {getattr(exc, 'message', exc)}")
 

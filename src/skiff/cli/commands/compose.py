@@ -45,9 +45,16 @@ def load(args: argparse.Namespace, services: tuple[str, ...] = (),
 
 
 def progress(session: Session, args: argparse.Namespace) -> Progress:
+    from skiff.cli.terminal import is_terminal
     from skiff.compose.progress import Progress
 
-    return Progress(session.err, quiet=getattr(args, "progress", "") == "quiet")
+    mode = getattr(args, "progress", "auto")
+    try:
+        terminal = is_terminal(session.err.fileno())
+    except (AttributeError, ValueError, OSError):
+        terminal = False
+    return Progress(session.err, quiet=mode == "quiet",
+                    tty=mode == "tty" or (mode == "auto" and terminal and args.ansi != "never"))
 
 
 def containers(session: Session, loaded: Loaded, services: list[str],
