@@ -45,6 +45,7 @@ class UpOptions:
     timeout: int | None = None  # seconds to stop a container being replaced
     wait_timeout: float = 300.0  # the longest wait for a dependency's condition
     renew_anon_volumes: bool = False  # -V: replacements get new anonymous volumes
+    pull: str = "policy"  # --pull always|missing|never|policy
 
 
 class Converger:
@@ -124,14 +125,23 @@ class Converger:
             raise
 
     # images
-    def image(self, service: Service, build: bool, no_build: bool) -> str:
+    def image(self, service: Service, build: bool, no_build: bool, pull: str = "policy") -> str:
         """The ID of the image a service runs: built when it has ``build:`` and the image is
-        missing (or ``--build``), else the one the engine has."""
+        missing (or ``--build``, or ``pull_policy: build``), pulled when missing (or
+        ``always``), else the one the engine has. ``pull`` is ``up --pull``; ``policy``
+        leaves it to the service's ``pull_policy``."""
         name = containerspec.image_name(self.project, service)
+        policy = (service.pull_policy or "missing") if pull == "policy" else pull
+        if policy not in ("always", "never", "missing", "if_not_present", "build"):
+            raise ComposeError(f"invalid pull policy {policy!r} for service {service.name}")
         present = self._image_id(name)
-        if service.build is not None and not no_build and (build or present is None):
+        if service.build is not None and not no_build and (
+                build or policy == "build" or present is None):
             return self.build(service)
-        if present is None:
+        if policy == "never" and present is None:
+            raise ComposeError(f"image {name} of service {service.name} is not here and its "
+                               f"pull policy is never")
+        if present is None or (policy == "always" and service.build is None):
             if service.build is not None:
                 raise ComposeError(f"image {name} of service {service.name} is not built "
                                    f"(no --no-build)")
@@ -141,7 +151,9 @@ class Converger:
                     pass
             except (StreamError, APIError) as exc:
                 self.progress.event("Image", name, "Error")
-                raise ComposeError(f"pull access denied for {name}: {_message(exc)}") from None
+                message = _message(exc)
+                raise ComposeError(message if name in message else
+                                   f"pull access denied for {name}: {message}") from None
             present = self._image_id(name)
             if present is None:
                 raise ComposeError(f"no such image: {name}")
@@ -205,7 +217,7 @@ class Converger:
                 raise ComposeError(f"invalid scale for {name}: {scale}")
         for name in sorted(targets):  # images first: a missing one leaves nothing made
             self._images[name] = self.image(self.project.services[name], options.build,
-                                            options.no_build)
+                                            options.no_build, options.pull)
         self.networks(targets)
         self.volumes(targets)
         observed = observe.containers(self.client, self.project.name)

@@ -56,7 +56,7 @@ def up(session: Session, args: argparse.Namespace) -> int:
                         args.no_recreate, args.no_deps, args.no_start, args.remove_orphans,
                         _scale(args.scale), args.timeout,
                         float(args.wait_timeout) if args.wait_timeout else 300.0,
-                        args.renew_anon_volumes)
+                        args.renew_anon_volumes, args.pull)
     try:
         ids = converger.up(options)
         if args.wait:
