@@ -97,7 +97,7 @@ def compose_run(session: Session, args: argparse.Namespace) -> int:
             deps = tuple(service.depends_on)
             if deps:
                 converger.up(UpOptions(deps))
-        converger._images[service_name] = converger.image(service, args.build, False)
+        converger._images[service_name] = converger.images.resolve(service, args.build, False)
         attached = not args.detach
         changes = {"AttachStdin": attached, "AttachStdout": attached,
                    "AttachStderr": attached, "OpenStdin": attached, "StdinOnce": attached,

@@ -214,7 +214,7 @@ def build(session: Session, args: argparse.Namespace) -> int:
                 if args.no_cache:
                     service = service.model_copy(update={"build": service.build.model_copy(
                         update={"no_cache": True})})
-                converger.build(service)
+                converger.images.build(service)
     except (InvalidParameter, APIError) as exc:
         raise StatusError(1, getattr(exc, "message", None) or str(exc)) from None
     return 0
@@ -228,7 +228,7 @@ def pull(session: Session, args: argparse.Namespace) -> int:
         if service.image is None:
             continue
         try:
-            converger.image(service, build=False, no_build=True)
+            converger.images.resolve(service, build=False, no_build=True)
         except (InvalidParameter, APIError) as exc:
             failed = True
             if not args.ignore_pull_failures:
