@@ -12,6 +12,10 @@ CREATED, RUNNING, PAUSED, RESTARTING, REMOVING, EXITED, DEAD = (
     "created", "running", "paused", "restarting", "removing", "exited", "dead")
 
 
+# networking key: the container left the network its NetworkMode names (Docker keeps
+# NetworkMode as it was; a connect to that network brings it back)
+MODE_LEFT = "ModeLeft"
+
 @dataclass
 class State:
     """Docker's container state; times are nanoseconds since the epoch (0 = never)."""
@@ -60,7 +64,8 @@ class Container:
     image_ref: str
     config: dict[str, Any]
     host_config: dict[str, Any]
-    networking: dict[str, Any] = field(default_factory=dict)
+    networking: dict[str, Any] = field(default_factory=dict)  # EndpointsConfig, Settings,
+    # SandboxKey, and MODE_LEFT once disconnected from its NetworkMode's network
     state: State = field(default_factory=State)
     restart_count: int = 0
     runtime: str = "crun"

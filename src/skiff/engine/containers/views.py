@@ -13,6 +13,7 @@ from skiff.api.timefmt import rfc3339nano
 from skiff.engine.containers.model import (
     DEAD,
     EXITED,
+    MODE_LEFT,
     PAUSED,
     RESTARTING,
     RUNNING,
@@ -83,7 +84,7 @@ def networks(container: Container,
     entries: dict[str, dict[str, Any]] = dict(container.networking.get("Settings") or {})
     if not entries:
         configured = dict(container.networking.get("EndpointsConfig") or {})
-        for name in [mode, *configured]:
+        for name in [*([] if container.networking.get(MODE_LEFT) else [mode]), *configured]:
             key = "bridge" if name == "default" else name
             if key not in entries:
                 entries[key] = _endpoint(configured.get(name) or configured.get(key),

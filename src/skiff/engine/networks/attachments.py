@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from skiff.engine.containers.model import MODE_LEFT
 from skiff.engine.containers.service import ContainerService
 from skiff.engine.events import EventService
 from skiff.engine.networks.sandbox import Sandboxes
@@ -38,7 +39,8 @@ class Attachments:
                             f"connected to {network.name} network")
         endpoints = dict(container.networking.get("EndpointsConfig") or {})
         mode = container.host_config.get("NetworkMode") or "default"
-        if network.name in endpoints or mode == network.name or \
+        rejoins = mode == network.name and container.networking.get(MODE_LEFT)
+        if network.name in endpoints or (mode == network.name and not rejoins) or \
                 container.id in network.endpoints:
             raise Forbidden(f"endpoint with name {container.name} already exists in network "
                             f"{network.name}")
@@ -53,6 +55,7 @@ class Attachments:
                 await self._sandboxes.connect(container, network, config)
             endpoints[network.name] = config
             container.networking["EndpointsConfig"] = endpoints
+            container.networking.pop(MODE_LEFT, None)
             self._containers.save(container)
             self._containers.refresh_network_files(container)
         self._event("connect", network.id, network.name, container.id)
@@ -73,7 +76,7 @@ class Attachments:
         endpoints = dict(container.networking.get("EndpointsConfig") or {})
         mode = container.host_config.get("NetworkMode") or "default"
         attached = container.id in network.endpoints or network.name in endpoints or \
-            mode == network.name
+            (mode == network.name and not container.networking.get(MODE_LEFT))
         if not attached:
             raise Forbidden(f"container {container.id} is not connected to network "
                             f"{network.name}")
@@ -82,8 +85,8 @@ class Attachments:
                 await self._sandboxes.disconnect(container, network)
             endpoints.pop(network.name, None)
             container.networking["EndpointsConfig"] = endpoints
-            if mode == network.name:  # as Docker: the container is left with no network
-                container.host_config["NetworkMode"] = "none"
+            if mode == network.name:  # NetworkMode stays, as in Docker; the container has
+                container.networking[MODE_LEFT] = True  # left that network until it rejoins
             self._containers.save(container)
             self._containers.refresh_network_files(container)
         self._event("disconnect", network.id, network.name, container.id)

@@ -17,7 +17,7 @@ from typing import Any
 
 from skiff.drivers.network import cni, links, netns, nssock
 from skiff.drivers.network.base import BridgeNetwork, Firewall
-from skiff.engine.containers.model import Container
+from skiff.engine.containers.model import MODE_LEFT, Container
 from skiff.engine.networks import ports
 from skiff.engine.networks.dns import DnsServer
 from skiff.engine.networks.ipam import Addr
@@ -115,7 +115,8 @@ class Sandboxes:
     def _wanted(self, container: Container) -> list[tuple[Network, dict[str, Any]]]:
         mode = container.host_config.get("NetworkMode") or "default"
         endpoints = dict(container.networking.get("EndpointsConfig") or {})
-        names = [mode] + [n for n in endpoints if n != mode]
+        names = ([] if container.networking.get(MODE_LEFT) else [mode]) + \
+            [n for n in endpoints if n != mode]
         wanted = []
         for name in names:
             if name in ("default", "bridge"):  # the default bridge, under Docker's name
