@@ -93,6 +93,16 @@ def down(client: Client, project: Project, progress: Progress, options: DownOpti
             progress.event("Network", name, "Removed")
         except APIError as exc:
             progress.event("Network", name, f"Error: {exc.message}")
+    declared = {n.name or k for k, n in project.networks.items()}
+    for found in client.networks.list({"label": [f"{L.PROJECT}={project.name}"]}):
+        if found["Name"] in declared:  # what the files no longer declare goes too
+            continue
+        progress.event("Network", found["Name"], "Removing")
+        try:
+            client.networks.remove(found["Id"])
+            progress.event("Network", found["Name"], "Removed")
+        except APIError as exc:
+            progress.event("Network", found["Name"], f"Error: {exc.message}")
     if options.volumes:
         for key, volume in sorted(project.volumes.items()):
             if volume.external:

@@ -437,3 +437,15 @@ def test_service_attributes_reach_the_container(compose: Compose, docker: Docker
     assert (host["NanoCpus"], host["Memory"], host["PidsLimit"]) == (500_000_000,
                                                                      64 * 1024 * 1024, 50)
     assert docker("exec", name, "cat", "/run/secrets/api_key").stdout == "from-the-environment"
+
+
+def test_down_by_project_name_alone(compose: Compose, docker: DockerCLI) -> None:
+    (compose.directory / "compose.yaml").write_text(
+        "services:\n  one:\n    image: busybox\n    init: true\n    command: sleep 300\n")
+    compose("up", "-d")
+    (compose.directory / "compose.yaml").unlink()  # no file: -p names the project
+    compose("down", "-t", "1")
+    assert docker("ps", "-aq", "--filter",
+                  f"label=com.docker.compose.project={compose.project}").stdout == ""
+    assert docker("network", "ls", "-q", "--filter",
+                  f"label=com.docker.compose.project={compose.project}").stdout == ""
