@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -101,3 +102,21 @@ volumes:
     assert docker("volume", "inspect", f"{v1.project}_data", check=False).returncode == 0
     v1("down", "-v")
     assert docker("volume", "inspect", f"{v1.project}_data", check=False).returncode != 0
+
+
+def test_skiff_compose_manages_a_docker_compose_v1_project(v1: ComposeV1,
+                                                           docker: DockerCLI) -> None:
+    (v1.directory / "docker-compose.yml").write_text(
+        "services:\n  one:\n    image: busybox\n    init: true\n    command: sleep 300\n")
+    v1("up", "-d")
+    skiff = [sys.executable, "-m", "skiff.cli.main", "compose", "-p", v1.project]
+    env = {**os.environ, "DOCKER_HOST": v1.host}
+    listed = subprocess.run([*skiff, "ps", "--format", "{{.Name}} {{.State}}"],
+                            cwd=v1.directory, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert listed.stdout == f"{v1.project}_one_1 running\n", listed.stderr
+    down = subprocess.run([*skiff, "down", "-t", "1"], cwd=v1.directory, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert down.returncode == 0, down.stderr
+    assert v1("ps", "-q").stdout == ""
+    assert docker("network", "ls", "-q", "--filter", f"name={v1.project}_default").stdout == ""
