@@ -52,7 +52,7 @@ class Converger:
         self.images = Images(client, self.project, progress)
         self.gates = Gates(client, self.project, progress)
         self.injector = Injector(client, self.project, loaded.variables)
-        self._images: dict[str, str] = {}
+        self.service_images: dict[str, str] = {}  # service -> the image ID it runs
         self._lock = threading.Lock()
 
     # resources
@@ -74,8 +74,8 @@ class Converger:
             if scale is not None and scale < 0:
                 raise ComposeError(f"invalid scale for {name}: {scale}")
         for name in sorted(targets):  # images first: a missing one leaves nothing made
-            self._images[name] = self.images.resolve(self.project.services[name], options.build,
-                                            options.no_build, options.pull)
+            self.service_images[name] = self.images.resolve(
+                self.project.services[name], options.build, options.no_build, options.pull)
         self.resources.networks(targets)
         self.resources.volumes(targets)
         observed = observe.containers(self.client, self.project.name)
@@ -96,7 +96,7 @@ class Converger:
             service = self.project.services[name]
             replicas = options.scale.get(name, service.replicas)
             desired = Desired(name, replicas, containerspec.config_hash(service),
-                              self._images[name])
+                              self.service_images[name])
             actions = service_actions(desired, observed, policy)
             with self._lock:
                 if any(a.kind in ("create", "recreate") for a in actions):
@@ -144,7 +144,7 @@ class Converger:
         name = containerspec.container_name(self.project, service, number)
         self.progress.event("Container", name, "Creating")
         body = containerspec.create_body(
-            self.project, service, number, self._images.get(service.name, ""),
+            self.project, service, number, self.service_images.get(service.name, ""),
             str(self.loaded.working_dir), [str(f) for f in self.loaded.files], oneoff,
             {L.REPLACE: replaces} if replaces else None)
         for key, value in (body_changes or {}).items():

@@ -449,3 +449,26 @@ def test_down_by_project_name_alone(compose: Compose, docker: DockerCLI) -> None
                   f"label=com.docker.compose.project={compose.project}").stdout == ""
     assert docker("network", "ls", "-q", "--filter",
                   f"label=com.docker.compose.project={compose.project}").stdout == ""
+
+
+def test_run_flags(compose: Compose, docker: DockerCLI) -> None:
+    port = _port()
+    (compose.directory / "data").mkdir()
+    (compose.directory / "data" / "in.txt").write_text("from-host\n")
+    (compose.directory / "compose.yaml").write_text(
+        "services:\n  tool:\n    image: busybox\n    environment: {MODE: base}\n"
+        f"    ports: ['127.0.0.1:{port}:80']\n")
+    out = compose("run", "--rm", "-T", "-e", "MODE=override", "-v", "./data:/data:ro",
+                  "--entrypoint", "sh", "tool", "-c", "echo $MODE; cat /data/in.txt").stdout
+    assert out == "override\nfrom-host\n"
+    compose("run", "-d", "--name", f"{compose.project}-named", "tool", "sleep", "300")
+    info = json.loads(docker("inspect", f"{compose.project}-named").stdout)[0]
+    assert info["Config"]["Labels"]["com.docker.compose.oneoff"] == "True"
+    assert info["HostConfig"]["PortBindings"] == {}  # no ports without --service-ports
+    docker("rm", "-f", f"{compose.project}-named")
+    compose("run", "-d", "--service-ports", "--name", f"{compose.project}-ports", "tool",
+            "sleep", "300")
+    bound = json.loads(docker("inspect", f"{compose.project}-ports").stdout)[0]
+    assert bound["HostConfig"]["PortBindings"] == {
+        "80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
+    docker("rm", "-f", f"{compose.project}-ports")

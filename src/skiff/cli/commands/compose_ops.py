@@ -127,9 +127,9 @@ def watch(session: Session, args: argparse.Namespace) -> int:
             converger.up(UpOptions(tuple(args.services), build=True))
 
         def rebuild(service: str) -> None:
-            before = converger._images.get(service)
+            before = converger.service_images.get(service)
             converger.up(UpOptions((service,), build=True, no_deps=True))
-            if args.prune and before and before != converger._images.get(service):
+            if args.prune and before and before != converger.service_images.get(service):
                 try:  # the image it replaced, when nothing else names or uses it
                     if not session.client.images.inspect(before).get("RepoTags"):
                         session.client.images.remove(before)

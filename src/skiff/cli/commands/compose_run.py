@@ -79,8 +79,11 @@ def compose_run(session: Session, args: argparse.Namespace) -> int:
         from skiff.compose.canonical import volume_mount
         from skiff.compose.model import Mount
 
-        update["volumes"] = [*service.volumes, *(Mount.model_validate(volume_mount(v, "-v"))
-                                                 for v in args.volume)]
+        mounts = [volume_mount(v, "-v") for v in args.volume]
+        for mount in mounts:  # a relative bind source is the project directory's
+            if mount["type"] == "bind":
+                mount["source"] = str((loaded.working_dir / mount["source"]).resolve())
+        update["volumes"] = [*service.volumes, *(Mount.model_validate(m) for m in mounts)]
     tty = not args.no_tty and terminal.is_terminal(sys.stdin.fileno())
     update["tty"] = tty
     update["stdin_open"] = not args.detach
@@ -97,7 +100,10 @@ def compose_run(session: Session, args: argparse.Namespace) -> int:
             deps = tuple(service.depends_on)
             if deps:
                 converger.up(UpOptions(deps))
-        converger._images[service_name] = converger.images.resolve(service, args.build, False)
+        converger.service_images[service_name] = converger.images.resolve(service, args.build,
+                                                                          False)
+        converger.resources.networks({service_name})
+        converger.resources.volumes({service_name})
         attached = not args.detach
         changes = {"AttachStdin": attached, "AttachStdout": attached,
                    "AttachStderr": attached, "OpenStdin": attached, "StdinOnce": attached,
