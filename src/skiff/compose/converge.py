@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from skiff.client import Client
+from skiff.client import APIError, Client
 from skiff.compose import containerspec, observe
 from skiff.compose import labels as L
 from skiff.compose.canonical import ComposeError
@@ -185,7 +185,11 @@ class Converger:
 
     def _start(self, container_id: str, name: str) -> None:
         self.progress.event("Container", name, "Starting")
-        self.client.containers.start(container_id)
+        try:
+            self.client.containers.start(container_id)
+        except APIError:
+            self.progress.event("Container", name, "Error")
+            raise
         self.progress.event("Container", name, "Started")
 
     def _recreate(self, old: Observed, service: Service, options: UpOptions) -> str:
