@@ -472,3 +472,21 @@ def test_run_flags(compose: Compose, docker: DockerCLI) -> None:
     assert bound["HostConfig"]["PortBindings"] == {
         "80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
     docker("rm", "-f", f"{compose.project}-ports")
+
+
+def test_restart_takes_restart_true_dependents_along(compose: Compose,
+                                                      docker: DockerCLI) -> None:
+    (compose.directory / "compose.yaml").write_text(
+        "services:\n  db:\n    image: busybox\n    init: true\n    command: sleep 300\n"
+        "  app:\n    image: busybox\n    init: true\n    command: sleep 300\n"
+        "    depends_on:\n      db: {condition: service_started, restart: true}\n")
+    compose("up", "-d")
+
+    def started() -> str:
+        return docker("inspect", "--format", "{{.State.StartedAt}}",
+                      f"{compose.project}-app-1").stdout
+
+    before = started()
+    restarted = compose("restart", "-t", "1", "db")
+    assert f"Container {compose.project}-app-1  Restarting" in restarted.stderr
+    assert started() != before

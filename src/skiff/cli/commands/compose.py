@@ -99,8 +99,25 @@ start = _each("Starting", "Started", lambda s, a, i: s.client.containers.start(i
 stop = _each("Stopping", "Stopped",
              lambda s, a, i: s.client.containers.stop(i, _timeout(a)),
              ("running", "paused", "restarting"))
-restart = _each("Restarting", "Started",
-                lambda s, a, i: s.client.containers.restart(i, _timeout(a)))
+_restart = _each("Restarting", "Started",
+                 lambda s, a, i: s.client.containers.restart(i, _timeout(a)))
+
+
+def restart(session: Session, args: argparse.Namespace) -> int:
+    """Restart the services named, and then those that depend on them with
+    ``restart: true``."""
+    code = _restart(session, args)
+    if not args.services:
+        return code
+    loaded = load(args, tuple(args.services), need_file=False)
+    named = set(args.services)
+    dependents = sorted(name for name, service in loaded.project.services.items()
+                        if name not in named and any(dep in named and cond.restart
+                                                     for dep, cond in
+                                                     service.depends_on.items()))
+    if dependents:
+        code = _restart(session, argparse.Namespace(**{**vars(args), "services": dependents}))
+    return code
 kill = _each("Killing", "Killed",
              lambda s, a, i: s.client.containers.kill(i, a.signal),
              ("running", "paused", "restarting"))
