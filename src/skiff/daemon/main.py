@@ -38,6 +38,7 @@ from skiff.engine.containers.files import FileService
 from skiff.engine.containers.health import HealthService
 from skiff.engine.containers.queries import ContainerQueries
 from skiff.engine.containers.service import ContainerService, DaemonDefaults
+from skiff.engine.containers.stats import StatsService
 from skiff.engine.events import EventService
 from skiff.engine.images.service import ImageService
 from skiff.engine.images.store import ImageStore
@@ -55,6 +56,7 @@ from skiff.server.routers import containers as containers_router
 from skiff.server.routers import execs as execs_router
 from skiff.server.routers import images as images_router
 from skiff.server.routers import networks as networks_router
+from skiff.server.routers import stats as stats_router
 from skiff.server.routers import system as system_router
 from skiff.server.routers import volumes as volumes_router
 from skiff.store.blobs import BlobStore
@@ -182,6 +184,7 @@ async def build(config: DaemonConfig) -> Daemon:
     system_router.setup(routes, system, events)
     images_router.setup(routes, images)
     containers_router.setup(routes, containers, queries, ReadConfig)
+    stats_router.setup(routes, StatsService(containers.get, defaults.cgroup_parent))
     execs_router.setup(routes, execs)
     archive_router.setup(routes, FileService(containers))
     volumes_router.setup(routes, volumes)
