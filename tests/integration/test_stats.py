@@ -68,3 +68,35 @@ def test_stats_of_a_stopped_container_and_a_missing_one(docker: DockerCLI,
         docker("rm", "-f", name)
     missing = docker("stats", "--no-stream", "no-such-container", check=False)
     assert missing.returncode != 0 and "No such container" in missing.stderr
+
+
+def test_skiff_stats_and_compose_stats_by_service(daemon: Any, tmp_path: Any,
+                                                  docker: DockerCLI) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DOCKER_HOST": daemon.host}
+    project = f"st{time.monotonic_ns() % 10**6}"
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  spin:\n    image: busybox\n    init: true\n    scale: 2\n"
+        "    command: [sh, -c, 'while :; do :; done']\n")
+    compose = [sys.executable, "-m", "skiff.cli.main", "compose", "-p", project]
+    try:
+        subprocess.run([*compose, "up", "-d"], cwd=tmp_path, env=env, check=True,
+                       capture_output=True, timeout=120)
+        time.sleep(1)
+        out = subprocess.run([*compose, "stats", "--no-stream", "--by-service", "--format",
+                              "{{.Name}} {{.PIDs}} {{.CPUPerc}}"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=60).stdout
+        name, pids, cpu = out.split()
+        assert (name, pids) == ("spin", "4")  # two replicas of init and shell
+        assert float(cpu.rstrip("%")) > 100  # two spinning shells on two CPUs
+        table = subprocess.run([sys.executable, "-m", "skiff.cli.main", "stats",
+                                "--no-stream"], env=env, capture_output=True, text=True,
+                               timeout=60).stdout.splitlines()
+        assert table[0].split()[:4] == ["CONTAINER", "ID", "NAME", "CPU"]
+        assert sum(f"{project}-spin-" in line for line in table) == 2
+    finally:
+        subprocess.run([*compose, "down", "-t", "1"], cwd=tmp_path, env=env,
+                       capture_output=True, timeout=120)

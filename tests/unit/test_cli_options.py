@@ -225,7 +225,7 @@ def test_only_the_command_run_gets_a_parser() -> None:
     container = _commands(build_parser(["container", "ps", "-a"]))["container"]
     assert list(_commands(container)) == ["ls", "ps", "list"]
     everything = _commands(build_parser())
-    assert len(everything) == 41
+    assert len(everything) == 42
     assert list(_commands(build_parser(["--bogus", "ps"]))) == list(everything)
     container = _commands(build_parser(["container", "--help"]))["container"]
     assert list(_commands(container)) == list(_commands(everything["container"]))

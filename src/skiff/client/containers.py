@@ -14,6 +14,7 @@ from skiff.client.api import APIClient
 from skiff.client.errors import APIError, ClientError
 from skiff.client.hijack import Hijacked
 from skiff.client.http import Body, Response
+from skiff.client.streams import json_messages
 
 STAT_HEADER = "X-Docker-Container-Path-Stat"
 
@@ -136,6 +137,15 @@ class Containers:
         query = {"stdin": stdin or None, "stdout": stdout or None, "stderr": stderr or None,
                  "stream": stream or None, "logs": logs or None, "detachKeys": detach_keys}
         return self.api.hijack(_p(ref) + "/attach", query)
+
+    def stats(self, ref: str, one_shot: bool = False) -> dict[str, Any]:
+        """GET /containers/{id}/stats?stream=false: one sample against the one before."""
+        return dict(self.api.get(_p(ref) + "/stats", {"stream": "false",
+                                                      "one-shot": one_shot or None}))
+
+    def stats_stream(self, ref: str) -> Iterator[dict[str, Any]]:
+        """GET /containers/{id}/stats: a sample a second."""
+        return json_messages(self.api.request("GET", _p(ref) + "/stats").chunks())
 
     def stat_path(self, ref: str, path: str) -> dict[str, Any]:
         """HEAD /containers/{id}/archive: the PathStat of ``path`` in the container."""

@@ -144,7 +144,48 @@ def watch(session: Session, args: argparse.Namespace) -> int:
     return 0
 
 
+def stats(session: Session, args: argparse.Namespace) -> int:
+    """The project's containers as ``docker stats`` shows them; ``--by-service`` sums each
+    service's replicas into one row (skiff's own)."""
+    import time
+
+    from skiff.cli.commands.stats import REFRESH, rows
+    from skiff.cli.format import stats as fmt
+    from skiff.cli.format.formatter import render
+
+    loaded = load(args, tuple(args.services), need_file=False)
+    while True:
+        found = containers(session, loaded, args.services, all=args.all)
+        table = rows(session, [c.id for c in found])
+        if args.by_service:
+            totals: dict[str, fmt.Figures] = {}
+            for container, row in zip(found, table, strict=True):
+                totals[container.service] = totals.get(container.service, fmt.Figures()) + \
+                    row.numbers
+            table = [fmt.StatsContext(name, name, numbers)
+                     for name, numbers in sorted(totals.items())]
+        session.out.write(render(args.format or "table", table, fmt.DEFAULT, fmt.HEADERS))
+        session.out.flush()
+        if args.no_stream:
+            return 0
+        try:
+            time.sleep(REFRESH)
+        except KeyboardInterrupt:
+            return 0
+
+
 def add_commands(group: Subparsers) -> None:
+    p = command(group, "stats", stats, "[OPTIONS] [SERVICE]", "Display a live stream of "
+                "container(s) resource usage statistics")
+    p.add_argument("services", nargs="*")
+    p.add_argument("-a", "--all", action="store_true", help="Show all containers (default "
+                   "shows just running)")
+    p.add_argument("--format", help="Format output using a custom template")
+    p.add_argument("--no-stream", action="store_true", help="Disable streaming stats and only "
+                   "pull the first result")
+    p.add_argument("--no-trunc", action="store_true", help="Do not truncate output")
+    p.add_argument("--by-service", action="store_true", help="One row per service, summing "
+                   "its replicas")
     p = command(group, "watch", watch, "[SERVICE...]", "Watch build context for service and "
                 "rebuild/refresh containers when files are updated")
     p.add_argument("services", nargs="*")
