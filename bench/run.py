@@ -1,7 +1,7 @@
 """Benchmark skiffd against the reference dockerd, side by side in one run.
 
 Usage (as root, from the repository): .venv/bin/python bench/run.py [--runs N] [--keep]
-[--only core|network|restart|build]
+[--only core|network|restart|build|stats]
 Start the reference first with `bash bench/setup-reference`; without docker.io installed
 only skiff's absolute figures are printed. See bench/README.md.
 """
@@ -21,12 +21,13 @@ import buildbench
 import daemons
 import measure
 import netbench
+import statsbench
 from daemons import Engine
 from report import Metric, Target, median, p90, table, write_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 T = TypeVar("T")
-GROUPS = ("core", "network", "restart", "build")
+GROUPS = ("core", "network", "restart", "build", "stats")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -49,9 +50,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="timed TCP throughput reads per path and engine (median)")
     p.add_argument("--build-runs", type=int, default=3,
                    help="timed builds per build benchmark and engine (median)")
+    p.add_argument("--stats-runs", type=int, default=5,
+                   help="timed `docker stats --no-stream` calls per engine (median)")
     p.add_argument("--only", action="append", choices=GROUPS, metavar="GROUP",
                    help="run only this group of benchmarks: core (run/exec/list/logs/memory), "
-                   "network, restart or build; repeatable (default: all)")
+                   "network, restart, build or stats; repeatable (default: all)")
     p.add_argument("--no-reference", action="store_true", help="benchmark skiffd alone")
     p.add_argument("--keep", action="store_true", help="leave the daemons running")
     p.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
@@ -112,6 +115,16 @@ def collect(engines: list[Engine], args: argparse.Namespace) -> tuple[list[Metri
         builds = buildbench.run(engines, args.build_runs)
         raw["build"] = builds
         metrics += build_bench_metrics(builds)
+    if "stats" in groups:
+        print(f"docker stats --no-stream, {statsbench.CONTAINERS} containers "
+              f"x{args.stats_runs}", flush=True)
+        stats = statsbench.run(engines, args.stats_runs)
+        raw["stats"] = stats
+        metrics.append(Metric("stats_no_stream", f"docker stats --no-stream, "
+                                                 f"{statsbench.CONTAINERS} containers", "s",
+                              *pair(stats, lambda r: median(r["no_stream_s"])),
+                              Target("ratio_max", 0.05),
+                              note="the docker CLI's own share included"))
     return metrics, raw
 
 
