@@ -32,6 +32,7 @@ class Daemon:
     root: Path
     socket: Path
     process: subprocess.Popen[bytes]
+    metrics: str = ""  # its metrics endpoint, http://host:port/metrics, when it serves one
 
     @property
     def host(self) -> str:
@@ -48,6 +49,14 @@ class Daemon:
     @property
     def log(self) -> str:
         return (self.root / "skiffd.log").read_text(errors="replace")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def start_daemon(root: Path, *extra: str, bridge: str = "none") -> Daemon:
@@ -185,7 +194,10 @@ def daemon(session_root: Path) -> Iterator[Daemon]:
     # the session daemon owns a default bridge of its own, so no other daemon's addresses clash
     bridge = f"skt{secrets.token_hex(3)}"
     subnet = f"10.213.{secrets.randbelow(250) + 1}"  # test sessions side by side never clash
-    d = start_daemon(root, "--no-live-restore", "--bip", f"{subnet}.1/24", bridge=bridge)
+    metrics = f"127.0.0.1:{free_port()}"
+    d = start_daemon(root, "--no-live-restore", "--bip", f"{subnet}.1/24",
+                     "--metrics-addr", metrics, bridge=bridge)
+    d.metrics = f"http://{metrics}/metrics"
     try:
         import_busybox(d)
         yield d

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import socket
 import time
 import urllib.request
 from typing import Any
@@ -11,13 +10,7 @@ from typing import Any
 import docker as docker_py
 import pytest
 
-from tests.conftest import wait_until
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.conftest import free_port, wait_until
 
 
 def _subnet() -> str:
@@ -75,7 +68,7 @@ def test_bad_network_requests_are_api_errors(client: Any) -> None:
 
 
 def test_published_ports_in_attrs_and_from_the_host(client: Any) -> None:
-    port = _free_port()
+    port = free_port()
     container = client.containers.run("busybox", ["httpd", "-f", "-p", "80", "-h", "/etc"],
                                       detach=True, ports={"80/tcp": ("127.0.0.1", port)})
     try:

@@ -31,6 +31,7 @@ class DaemonConfig:
     group: str = "skiff"
     bridge: str = "skiff0"
     bip: str = "172.17.0.1/16"
+    metrics_addr: str = ""  # host:port of the Prometheus endpoint ("": none)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -59,6 +60,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-b", "--bridge",
                    help="bridge of the default network (default skiff0; 'none' disables it)")
     p.add_argument("--bip", help="the default bridge's address and subnet (172.17.0.1/16)")
+    p.add_argument("--metrics-addr",
+                   help="serve Prometheus metrics on this host:port (e.g. 127.0.0.1:9323)")
     p.add_argument("-v", "--version", action="store_true", help="print the version and exit")
     return p
 
@@ -66,7 +69,7 @@ def parser() -> argparse.ArgumentParser:
 _JSON_KEYS = {"bip", "bridge", "hosts",
               "data-root", "exec-root", "default-runtime", "runtimes", "log-level",
               "pidfile", "tlsverify", "tlscacert", "tlscert", "tlskey", "log-driver",
-              "log-opts", "live-restore", "group", "tls"}
+              "log-opts", "live-restore", "group", "tls", "metrics-addr"}
 
 
 def load(argv: list[str] | None = None) -> tuple[DaemonConfig, argparse.Namespace]:
@@ -103,6 +106,7 @@ def load(argv: list[str] | None = None) -> tuple[DaemonConfig, argparse.Namespac
         config.group = data.get("group", config.group)
         config.bridge = data.get("bridge", config.bridge)
         config.bip = data.get("bip", config.bip)
+        config.metrics_addr = data.get("metrics-addr", config.metrics_addr)
     if args.hosts:
         config.hosts = args.hosts
     if args.data_root:
@@ -133,4 +137,21 @@ def load(argv: list[str] | None = None) -> tuple[DaemonConfig, argparse.Namespac
         config.bridge = args.bridge
     if args.bip:
         config.bip = args.bip
+    if args.metrics_addr is not None:
+        config.metrics_addr = args.metrics_addr
+    check_metrics_addr(config.metrics_addr)
     return config, args
+
+
+def metrics_addr(value: str) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port``) of the metrics listener."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InvalidParameter(f"invalid metrics-addr {value!r}: want host:port, e.g. "
+                               f"127.0.0.1:9323")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def check_metrics_addr(value: str) -> None:
+    if value:
+        metrics_addr(value)

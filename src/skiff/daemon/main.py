@@ -20,8 +20,8 @@ from urllib.parse import urlparse
 from aiohttp import web
 
 from skiff import __version__
-from skiff.daemon.config import DaemonConfig, load
-from skiff.drivers import cgroups, requirements
+from skiff.daemon.config import DaemonConfig, load, metrics_addr
+from skiff.drivers import cgroups, cgroupstats, requirements
 from skiff.drivers.logging.base import ReadConfig
 from skiff.drivers.network.firewall import Firewall
 from skiff.drivers.runtime.base import Runtime
@@ -42,14 +42,19 @@ from skiff.engine.containers.stats import StatsService
 from skiff.engine.events import EventService
 from skiff.engine.images.service import ImageService
 from skiff.engine.images.store import ImageStore
+from skiff.engine.monitoring import exporter
+from skiff.engine.monitoring.containers import ContainerCollector
+from skiff.engine.monitoring.engine import EngineMetrics
 from skiff.engine.networks.attachments import Attachments
 from skiff.engine.networks.dns import DnsServer
 from skiff.engine.networks.sandbox import Sandboxes
 from skiff.engine.networks.service import NetworkService
 from skiff.engine.system import SystemService
+from skiff.engine.telemetry import NOWHERE, Telemetry
 from skiff.engine.volumes.service import VolumeService
 from skiff.errdefs import SkiffError
 from skiff.server import app as server_app
+from skiff.server import metrics as metrics_server
 from skiff.server.routers import archive as archive_router
 from skiff.server.routers import build as build_router
 from skiff.server.routers import containers as containers_router
@@ -78,6 +83,7 @@ class Daemon:
     exits: ExitWatcher
     runner: web.AppRunner
     sandboxes: Sandboxes
+    metrics_runner: web.AppRunner | None = None
 
 
 def find_runtimes(config: DaemonConfig) -> dict[str, str]:
@@ -140,12 +146,18 @@ async def build(config: DaemonConfig) -> Daemon:
     db = Database(layout.database)
     blobs = BlobStore(layout.blobs, layout.tmp)
     snapshots = OverlaySnapshotter(layout)
-    events = EventService(db)
+    metrics: EngineMetrics | None = None
+    telemetry: Telemetry = NOWHERE
+    if config.metrics_addr:
+        metrics = EngineMetrics(exporter.new_registry(), cgroupstats.online_cpus(),
+                                cgroupstats.host_memory())
+        telemetry = metrics
+    events = EventService(db, telemetry)
     shutil.rmtree(layout.tmp, ignore_errors=True)
     layout.tmp.mkdir()
     image_store = ImageStore(db, blobs, snapshots)
     image_store.recover(layout.layers)
-    images = ImageService(image_store, events, layout.tmp)
+    images = ImageService(image_store, events, layout.tmp, telemetry)
     runtimes: dict[str, Runtime] = {
         name: ConmonRuntime(name, path, layout) for name, path in runtime_paths.items()}
     defaults = DaemonDefaults(
@@ -153,10 +165,11 @@ async def build(config: DaemonConfig) -> Daemon:
         log_options=config.log_opts,
         init_binary=requirements.INIT.found(),
         seccomp_profile=seccomp.load_default())
-    containers = ContainerService(layout, db, events, images, snapshots, runtimes, defaults)
+    containers = ContainerService(layout, db, events, images, snapshots, runtimes, defaults,
+                                  telemetry)
     containers.load()
     networks = NetworkService(db, events, config.bridge if config.bridge != "none" else None,
-                              config.bip)
+                              config.bip, telemetry)
     containers.is_network = networks.exists
     networks.name_of = containers.name_of
     containers.network_pool = lambda ref: networks.get(ref).pool if networks.exists(ref) \
@@ -170,11 +183,11 @@ async def build(config: DaemonConfig) -> Daemon:
     volumes.users = containers.volume_users
     containers.volumes = volumes
     execs = ExecService(containers, events)
-    HealthService(containers, execs, events)
+    HealthService(containers, execs, events, telemetry=telemetry)
     exits = ExitWatcher(layout.exits_dir, containers.on_exit)
     exits.start()
     await containers.restore()
-    queries = ContainerQueries(containers, images, snapshots, layout)
+    queries = ContainerQueries(containers, images, snapshots, layout, telemetry)
     queries.network_id = lambda ref: networks.get(ref).id if networks.exists(ref) else ""
     system = SystemService(layout, queries, images, runtime_paths, config.default_runtime,
                            daemon_id(layout), config.live_restore, sandboxes, host_warnings)
@@ -184,23 +197,53 @@ async def build(config: DaemonConfig) -> Daemon:
     system_router.setup(routes, system, events)
     images_router.setup(routes, images)
     containers_router.setup(routes, containers, queries, ReadConfig)
-    stats_router.setup(routes, StatsService(containers.get, defaults.cgroup_parent))
+    stats = StatsService(containers.get, defaults.cgroup_parent)
+    stats_router.setup(routes, stats)
     execs_router.setup(routes, execs)
     archive_router.setup(routes, FileService(containers))
     volumes_router.setup(routes, volumes)
-    build_router.setup(routes, Committer(containers, images, snapshots, layout.tmp),
+    build_router.setup(routes, Committer(containers, images, snapshots, layout.tmp, telemetry),
                        BuildService(containers, images, snapshots, layout.tmp,
                                     CacheMounts(layout.build_cache),
-                                    Records(layout.build_records)))
+                                    Records(layout.build_records), telemetry))
     networks_router.setup(routes, networks,
-                          Attachments(networks, containers, sandboxes, events))
+                          Attachments(networks, containers, sandboxes, events, telemetry))
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
+    metrics_runner = None
+    if metrics is not None:
+        info = await system.info()
+        metrics.describe_engine({
+            "version": __version__, "architecture": info["Architecture"],
+            "graphdriver": info["Driver"], "kernel": info["KernelVersion"],
+            "os": info["OperatingSystem"], "os_type": info["OSType"],
+            "os_version": info["OSVersion"], "daemon_id": info["ID"]})
+        metrics.watch_states(queries.counts)
+        metrics.watch_subscribers(lambda: events.subscribers)
+        metrics.registry.register(ContainerCollector(containers.all, stats.group, stats.read,
+                                                     metrics.counts))
+        metrics_runner = await _serve_metrics(exporter.Exporter(metrics.registry),
+                                              config.metrics_addr)
     for host in config.hosts:
         await _listen(runner, host, config)
     events.publish("daemon", "start", daemon_id(layout), {"name": os.uname().nodename})
     await containers.start_by_policy()
-    return Daemon(config, db, containers, exits, runner, sandboxes)
+    return Daemon(config, db, containers, exits, runner, sandboxes, metrics_runner)
+
+
+async def _serve_metrics(metrics: exporter.Exporter, address: str) -> web.AppRunner:
+    """The Prometheus endpoint on its own plain-HTTP listener, as dockerd's metrics-addr."""
+    host, port = metrics_addr(address)
+    runner = web.AppRunner(metrics_server.create_app(metrics.render), access_log=None,
+                           handle_signals=False, shutdown_timeout=1.0)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise StartupError(f"cannot serve metrics on {address}: {exc.strerror}") from None
+    log.info("metrics listening on http://%s/metrics", address)
+    return runner
 
 
 async def _listen(runner: web.AppRunner, host: str, config: DaemonConfig) -> None:
@@ -245,6 +288,8 @@ async def serve(config: DaemonConfig) -> None:
     await stop.wait()
     log.info("shutting down%s", " (containers keep running)" if config.live_restore else "")
     await daemon.runner.cleanup()
+    if daemon.metrics_runner is not None:
+        await daemon.metrics_runner.cleanup()
     await daemon.containers.shutdown(config.live_restore)
     daemon.exits.stop()
     daemon.db.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 from skiff.api import filters as flt
 from skiff.api.timefmt import now_ns
+from skiff.engine.telemetry import NOWHERE, Telemetry
 from skiff.store.db import Database
 
 Event = dict[str, Any]
@@ -48,10 +49,16 @@ def matches(event: Event, filters: flt.Filters) -> bool:
 class EventService:
     """Publishes events to the store and to live subscribers."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, telemetry: Telemetry = NOWHERE) -> None:
+        self.telemetry = telemetry
         self._db = db
         self._subscribers: set[asyncio.Queue[Event]] = set()
         self._count = 0
+
+    @property
+    def subscribers(self) -> int:
+        """How many streams follow the events now."""
+        return len(self._subscribers)
 
     def publish(self, etype: str, action: str, actor_id: str,
                 attributes: dict[str, str] | None = None) -> Event:
@@ -69,6 +76,7 @@ class EventService:
             event["id"] = actor_id
             event["from"] = event["Actor"]["Attributes"].get("image", "")
         self._db.append_event(ns, event)
+        self.telemetry.event(etype, action)
         self._count += 1
         if self._count % 1000 == 0:
             self._db.trim_events(KEEP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -13,6 +14,7 @@ from skiff.drivers.snapshot.base import Snapshotter
 from skiff.engine.containers.model import Container
 from skiff.engine.images import changes
 from skiff.engine.images.service import ImageService
+from skiff.engine.telemetry import NOWHERE, Telemetry
 
 
 class Containers(Protocol):
@@ -25,7 +27,8 @@ class Containers(Protocol):
 
 class Committer:
     def __init__(self, containers: Containers, images: ImageService, snapshots: Snapshotter,
-                 tmp: Path) -> None:
+                 tmp: Path, telemetry: Telemetry = NOWHERE) -> None:
+        self._telemetry = telemetry
         self._containers = containers
         self._images = images
         self._snapshots = snapshots
@@ -35,6 +38,7 @@ class Committer:
                      comment: str = "", change_list: list[str] | None = None,
                      pause: bool = True, config: dict[str, Any] | None = None) -> str:
         """``POST /commit``: returns the new image's ID."""
+        begun = time.perf_counter()
         container = self._containers.get(ref)
         target = self._images.target_of(repo, tag)
         merged = {**container.config, **{k: v for k, v in (config or {}).items() if v}}
@@ -63,4 +67,5 @@ class Committer:
             if paused:
                 with contextlib.suppress(Exception):
                     await self._containers.unpause(container.id)
+        self._telemetry.container_action("commit", time.perf_counter() - begun)
         return image.id

@@ -27,6 +27,7 @@ from skiff.engine.builder.stages import plan
 from skiff.engine.builder.steps import nop
 from skiff.engine.images import archive
 from skiff.engine.images.service import ImageService
+from skiff.engine.telemetry import NOWHERE, Telemetry
 from skiff.errdefs import InvalidParameter, NotFound, SkiffError
 
 
@@ -45,7 +46,9 @@ class BuildService:
     """Builds from a context tar, with the engine's containers, images and snapshots."""
 
     def __init__(self, containers: StepContainers, images: ImageService, snapshots: Snapshotter,
-                 tmp: Path, cache_mounts: CacheMounts, records: Records) -> None:
+                 tmp: Path, cache_mounts: CacheMounts, records: Records,
+                 telemetry: Telemetry = NOWHERE) -> None:
+        self.telemetry = telemetry
         self.containers = containers
         self.images = images
         self.snapshots = snapshots
@@ -74,6 +77,7 @@ class BuildService:
             parsed = df.parse(text)
             built = plan(parsed, options.build_args, options.target or None)
         except SkiffError as exc:
+            self.telemetry.build(_failure(exc, "dockerfile_syntax_error"))
             if context is not None:
                 context.close()
             shutil.rmtree(context_dir, ignore_errors=True)
@@ -196,9 +200,15 @@ class BuildService:
                 if target:
                     self.images.tag_image(image, target)
                     await reporter.classic(f"Successfully tagged {target}\n")
+            self.telemetry.build(None)
         except SkiffError as exc:
+            self.telemetry.build(_failure(exc, "error_processing_commands_error"))
             await reporter.put(_error(exc))
+        except asyncio.CancelledError:
+            self.telemetry.build("build_canceled")
+            raise
         except Exception as exc:  # a bug must still end the stream with a message
+            self.telemetry.build("error_processing_commands_error")
             await reporter.put(_error(InvalidParameter(f"build failed: {exc}")))
         finally:
             if identity and run.record.steps:
@@ -212,6 +222,18 @@ def _identity(options: BuildOptions) -> str:
     names (its context directory and Dockerfile), else the tags."""
     base = options.identity or (" ".join(sorted(options.tags)) if options.tags else "")
     return f"{base}\0{options.dockerfile}\0{options.target}" if base else ""
+
+
+def _failure(exc: SkiffError, default: str) -> str:
+    """dockerd's reason label of builder_builds_failed_total for a failed build."""
+    text = str(exc).lower()
+    if "empty" in text and "dockerfile" in text:
+        return "dockerfile_empty_error"
+    if "unknown instruction" in text:
+        return "unknown_instruction_error"
+    if "target stage" in text or ("target" in text and "not found" in text):
+        return "build_target_not_reachable_error"
+    return default
 
 
 def _error(exc: SkiffError) -> dict[str, Any]:

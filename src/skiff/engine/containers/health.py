@@ -19,6 +19,7 @@ from skiff.engine.containers.execs import ExecService
 from skiff.engine.containers.model import Container
 from skiff.engine.containers.service import ContainerService
 from skiff.engine.events import EventService
+from skiff.engine.telemetry import NOWHERE, Telemetry
 from skiff.errdefs import SkiffError
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ class HealthService:
     """One probe loop per running container that has a healthcheck."""
 
     def __init__(self, containers: ContainerService, execs: ExecService, events: EventService,
-                 default_action: str = "none") -> None:
+                 default_action: str = "none", telemetry: Telemetry = NOWHERE) -> None:
+        self._telemetry = telemetry
         self._containers = containers
         self._execs = execs
         self._events = events
@@ -144,6 +146,7 @@ class HealthService:
                 in_start_period: bool) -> None:
         health = container.state.Health or {"Status": STARTING, "FailingStreak": 0, "Log": []}
         before = health["Status"]
+        self._telemetry.health_check(container.id, result["ExitCode"] != 0)
         health["Log"] = [*health.get("Log", []), result][-MAX_LOG:]
         if result["ExitCode"] == 0:
             health["FailingStreak"] = 0

@@ -18,6 +18,7 @@ from skiff.engine.containers.logs import LogManager
 from skiff.engine.containers.model import Container
 from skiff.engine.containers.service import ContainerService
 from skiff.engine.images.service import ImageService
+from skiff.engine.telemetry import NOWHERE, Telemetry, timed
 from skiff.errdefs import Conflict, InvalidParameter, NotImplementedYet
 from skiff.store.layout import Layout
 
@@ -26,7 +27,9 @@ class ContainerQueries:
     """Answers about containers; never changes one (except the export event)."""
 
     def __init__(self, service: ContainerService, images: ImageService,
-                 snapshots: Snapshotter, layout: Layout) -> None:
+                 snapshots: Snapshotter, layout: Layout,
+                 telemetry: Telemetry = NOWHERE) -> None:
+        self._telemetry = telemetry
         self._service = service
         self._images = images
         self._snapshots = snapshots
@@ -94,10 +97,11 @@ class ContainerQueries:
         return {"Titles": titles, "Processes": processes}
 
     async def changes(self, ref: str) -> list[Change]:
-        container = self._service.get(ref)
-        image = self._images.store.images.get(container.image_id)
-        return await asyncio.to_thread(self._snapshots.changes, container.id,
-                                       image.chain_ids if image else [])
+        with timed(self._telemetry.container_action, "changes"):
+            container = self._service.get(ref)
+            image = self._images.store.images.get(container.image_id)
+            return await asyncio.to_thread(self._snapshots.changes, container.id,
+                                           image.chain_ids if image else [])
 
     async def export(self, ref: str) -> AsyncIterator[bytes]:
         """The container's filesystem as a tar stream."""

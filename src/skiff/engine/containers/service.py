@@ -16,6 +16,7 @@ import re
 import secrets
 import shutil
 import signal as signals
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ from skiff.engine.containers.model import (
 )
 from skiff.engine.events import EventService
 from skiff.engine.images.service import ImageService
+from skiff.engine.telemetry import NOWHERE, Telemetry
 from skiff.engine.volumes.service import VolumeService
 from skiff.errdefs import (
     Conflict,
@@ -110,8 +112,9 @@ class ContainerService:
 
     def __init__(self, layout: Layout, db: Database, events: EventService,
                  images: ImageService, snapshots: Snapshotter, runtimes: dict[str, Runtime],
-                 defaults: DaemonDefaults) -> None:
+                 defaults: DaemonDefaults, telemetry: Telemetry = NOWHERE) -> None:
         self._layout = layout
+        self._telemetry = telemetry
         self._db = db
         self._events = events
         self._images = images
@@ -224,6 +227,7 @@ class ContainerService:
 
     # --- create -----------------------------------------------------------------------------
     async def create(self, name: str | None, body: dict[str, Any]) -> tuple[str, list[str]]:
+        begun = time.perf_counter()
         image_ref = body.get("Image") or ""
         if not image_ref:
             raise InvalidParameter("config cannot be empty in order to create a container")
@@ -297,6 +301,7 @@ class ContainerService:
         self._containers[container.id] = container
         self._names[name] = container.id
         self._event(container, "create")
+        self._telemetry.container_action("create", time.perf_counter() - begun)
         return container.id, warnings
 
     def volume_users(self, name: str) -> list[str]:
@@ -313,7 +318,9 @@ class ContainerService:
                 raise NotModified("container already started")
             if container.state.Status in (REMOVING, DEAD):
                 raise Conflict("container is marked for removal and cannot be started")
+            begun = time.perf_counter()
             await self._start_locked(container)
+            self._telemetry.container_action("start", time.perf_counter() - begun)
 
     async def _start_locked(self, container: Container) -> None:
         try:
@@ -505,6 +512,7 @@ class ContainerService:
                 container.restart_count += 1
                 try:
                     await self._start_locked(container)
+                    self._telemetry.restarted(container.id)
                 except SkiffError as exc:
                     log.warning("restart of %s failed: %s", container.id[:12], exc)
                     container.state.Restarting = False
@@ -711,6 +719,7 @@ class ContainerService:
 
     # --- remove, rename ---------------------------------------------------------------------
     async def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
+        begun = time.perf_counter()
         container = self.get(ref)
         if container.state.Running and not force:
             if container.state.Paused:
@@ -744,6 +753,8 @@ class ContainerService:
             self._names.pop(container.name, None)
             self._unlink(container.id)
         self._event(container, "destroy")
+        self._telemetry.container_action("delete", time.perf_counter() - begun)
+        self._telemetry.forget(container.id)
         if volumes and self.volumes is not None:
             for volume in container.volumes:
                 if volume.get("Anonymous") and not self.volume_users(volume["Name"]):

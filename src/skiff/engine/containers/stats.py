@@ -88,14 +88,19 @@ class StatsService:
         self._parent = cgroup_parent
         self._last: dict[str, Sample] = {}
 
-    def _group(self, container: Container) -> str:
+    def group(self, container: Container) -> str:
+        """The container's cgroup, ``/skiff/<id>`` (or under its own CgroupParent)."""
         return cgroups.container_path(container.id, container.host_config.get("CgroupParent")
                                       or self._parent)
 
+    def read(self, container: Container, host: cgroupstats.HostFacts | None = None) -> Sample:
+        """A sample of the container now (blocking: file reads); ``host`` the host's facts
+        when one reading serves many containers."""
+        return cgroupstats.read(self.group(container), container.state.Pid, now_ns=now_ns(),
+                                host=host)
+
     async def _sample(self, container: Container) -> Sample:
-        sample = await asyncio.to_thread(cgroupstats.read, self._group(container),
-                                         container.state.Pid, now_ns=now_ns())
-        return sample
+        return await asyncio.to_thread(self.read, container)
 
     async def once(self, ref: str, one_shot: bool = False) -> dict[str, Any]:
         """One answer: this sample against the kept one (or, with none recent and not

@@ -16,6 +16,7 @@ from skiff.api.timefmt import now_ns, parse_timestamp_ns, rfc3339nano
 from skiff.engine.events import EventService
 from skiff.engine.images import archive, changes, reference
 from skiff.engine.images.store import Image, ImageStore, chain_ids
+from skiff.engine.telemetry import NOWHERE, Telemetry, timed
 from skiff.errdefs import Conflict, InvalidParameter, NotFound
 
 # (container_id, running) of every container created from an image
@@ -30,8 +31,10 @@ def arch() -> str:
 class ImageService:
     """Images: import, load, save, list, inspect, history, tag, remove and prune."""
 
-    def __init__(self, store: ImageStore, events: EventService, tmp: Path) -> None:
+    def __init__(self, store: ImageStore, events: EventService, tmp: Path,
+                 telemetry: Telemetry = NOWHERE) -> None:
         self.store = store
+        self._telemetry = telemetry
         self._events = events
         self._tmp = tmp
         self._users: UsersOf = lambda _image_id: []
@@ -54,6 +57,11 @@ class ImageService:
     async def import_rootfs(self, stream: BinaryIO, repo: str, tag: str, message: str,
                             change_list: list[str]) -> Image:
         """``POST /images/create?fromSrc=-``: one layer from a rootfs tar."""
+        with timed(self._telemetry.image_action, "import"):
+            return await self._import_rootfs(stream, repo, tag, message, change_list)
+
+    async def _import_rootfs(self, stream: BinaryIO, repo: str, tag: str, message: str,
+                             change_list: list[str]) -> Image:
         target = self._target(repo, tag)
         container_config: dict[str, Any] = {}
         for change in change_list:
@@ -311,12 +319,13 @@ class ImageService:
 
     # changes
     def tag(self, ref: str, repo: str, tag: str) -> None:
-        image = self.store.resolve(ref)
-        target = self._target(repo, tag)
-        if target is None:
-            raise InvalidParameter("repository name must have at least one component")
-        self.store.tag(image.id, target)
-        self._event("tag", image, target)
+        with timed(self._telemetry.image_action, "tag"):
+            image = self.store.resolve(ref)
+            target = self._target(repo, tag)
+            if target is None:
+                raise InvalidParameter("repository name must have at least one component")
+            self.store.tag(image.id, target)
+            self._event("tag", image, target)
 
     def tag_image(self, image: Image, target: str) -> None:
         """Tag with a reference ``target_of`` already checked."""
@@ -336,6 +345,10 @@ class ImageService:
         A name untags; the image goes when its last name does and no container stops it.
         A stopped container's claim yields to ``force``; a running container's never does.
         """
+        with timed(self._telemetry.image_action, "delete"):
+            return self._remove(ref, force, prune)
+
+    def _remove(self, ref: str, force: bool, prune: bool) -> list[dict[str, str]]:
         image = self.store.resolve(ref)
         short = image.id[7:19]
         by_id = image.id.startswith(ref) or image.id[7:].startswith(ref)

@@ -6,6 +6,7 @@ a running one is attached or detached at once.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from skiff.engine.containers.model import MODE_LEFT
@@ -13,6 +14,7 @@ from skiff.engine.containers.service import ContainerService
 from skiff.engine.events import EventService
 from skiff.engine.networks.sandbox import Sandboxes
 from skiff.engine.networks.service import NetworkService
+from skiff.engine.telemetry import NOWHERE, Telemetry
 from skiff.errdefs import Forbidden, NotFound
 
 
@@ -20,7 +22,9 @@ class Attachments:
     """Connects and disconnects containers."""
 
     def __init__(self, networks: NetworkService, containers: ContainerService,
-                 sandboxes: Sandboxes, events: EventService) -> None:
+                 sandboxes: Sandboxes, events: EventService,
+                 telemetry: Telemetry = NOWHERE) -> None:
+        self._telemetry = telemetry
         self._networks = networks
         self._containers = containers
         self._sandboxes = sandboxes
@@ -32,6 +36,7 @@ class Attachments:
 
     async def connect(self, network_ref: str, container_ref: str,
                       config: dict[str, Any]) -> None:
+        begun = time.perf_counter()
         network = self._networks.get(network_ref)
         container = self._containers.get(container_ref)
         if network.driver != "bridge":
@@ -59,6 +64,7 @@ class Attachments:
             self._containers.save(container)
             self._containers.refresh_network_files(container)
         self._event("connect", network.id, network.name, container.id)
+        self._telemetry.network_action("connect", time.perf_counter() - begun)
 
     async def disconnect(self, network_ref: str, container_ref: str, force: bool) -> None:
         network = self._networks.get(network_ref)

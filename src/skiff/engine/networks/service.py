@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from skiff.api.timefmt import now_ns, parse_timestamp_ns, rfc3339nano
 from skiff.drivers.network import links, routes
 from skiff.engine.events import EventService
 from skiff.engine.networks.ipam import Pool
+from skiff.engine.telemetry import NOWHERE, Telemetry
 from skiff.errdefs import Conflict, Forbidden, InvalidParameter, NotFound
 from skiff.store.db import Database
 
@@ -102,7 +104,8 @@ class NetworkService:
 
     def __init__(self, db: Database, events: EventService,
                  default_bridge: str | None = DEFAULT_BRIDGE,
-                 bip: str = "172.17.0.1/16") -> None:
+                 bip: str = "172.17.0.1/16", telemetry: Telemetry = NOWHERE) -> None:
+        self._telemetry = telemetry
         self._db = db
         self._default_bridge = default_bridge or DEFAULT_BRIDGE
         try:
@@ -178,6 +181,7 @@ class NetworkService:
         return True
 
     def create(self, body: dict[str, Any]) -> dict[str, str]:
+        begun = time.perf_counter()
         name = body.get("Name") or ""
         if not name:
             raise InvalidParameter("network name must not be empty")
@@ -231,6 +235,7 @@ class NetworkService:
                           ipam_options=dict(ipam.get("Options") or {}))
         self._save(network)
         self._event(network, "create")
+        self._telemetry.network_action("create", time.perf_counter() - begun)
         return {"Id": network.id, "Warning": ""}
 
     def inspect(self, ref: str) -> dict[str, Any]:
@@ -269,6 +274,7 @@ class NetworkService:
         return True
 
     async def remove(self, ref: str) -> None:
+        begun = time.perf_counter()
         network = self.get(ref)
         if network.predefined:
             raise Forbidden(f"{network.name} is a pre-defined network and cannot be removed")
@@ -282,6 +288,7 @@ class NetworkService:
         for hook in self.on_removed:
             await hook(network)
         self._event(network, "destroy")
+        self._telemetry.network_action("delete", time.perf_counter() - begun)
 
     async def prune(self, filters: flt.Filters) -> dict[str, Any]:
         until = parse_timestamp_ns(filters["until"][-1]) if "until" in filters else None

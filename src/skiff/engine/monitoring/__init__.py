@@ -1,0 +1,1 @@
+"""Monitoring: the engine's and every container's series for Prometheus."""
