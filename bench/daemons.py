@@ -29,6 +29,8 @@ BUSYBOX_TAR = REPO / "images" / "busybox.tar"
 # (172.17.0.0/16) and of the test suite's bridges (10.213.x.0/24)
 SKIFF_BRIDGE = "skiffbench0"
 SKIFF_BIP = "10.199.0.1/24"
+SKIFF_METRICS = "127.0.0.1:9399"  # the metrics endpoints (bench/setup-reference: dockerd's)
+DOCKER_METRICS = "127.0.0.1:9398"
 
 _skiffd: subprocess.Popen[bytes] | None = None
 _dockerd: subprocess.Popen[bytes] | None = None  # a dockerd restarted by the bench
@@ -41,6 +43,7 @@ class Engine:
     name: str
     sock: Path
     pidfiles: list[Path] = field(default_factory=list)
+    metrics: str = ""  # host:port of its metrics endpoint
 
     @property
     def api(self) -> Api:
@@ -141,7 +144,7 @@ def reset_skiff_root() -> None:
 
 def skiff_engine() -> Engine:
     """The skiffd engine description."""
-    return Engine("skiff", SKIFF_SOCK, [SKIFF_PID])
+    return Engine("skiff", SKIFF_SOCK, [SKIFF_PID], SKIFF_METRICS)
 
 
 def spawn_skiffd() -> float:
@@ -151,7 +154,8 @@ def spawn_skiffd() -> float:
     skiffd = REPO / ".venv" / "bin" / "skiffd"
     cmd = [str(skiffd), "--data-root", str(SKIFF_ROOT), "--exec-root", str(SKIFF_EXEC),
            "-H", f"unix://{SKIFF_SOCK}", "--config-file", "/nonexistent",
-           "--pidfile", str(SKIFF_PID), "--bridge", SKIFF_BRIDGE, "--bip", SKIFF_BIP]
+           "--pidfile", str(SKIFF_PID), "--bridge", SKIFF_BRIDGE, "--bip", SKIFF_BIP,
+           "--metrics-addr", SKIFF_METRICS]
     global _skiffd
     with open(LIB / "skiffd.log", "ab") as log:
         start = time.perf_counter()
@@ -229,7 +233,7 @@ def crash_and_respawn(engine: Engine) -> float:
 
 def reference_engine() -> Engine:
     """The reference engine description (dockerd + containerd)."""
-    return Engine("dockerd", DOCKER_SOCK, [DOCKERD_PID, CONTAINERD_PID])
+    return Engine("dockerd", DOCKER_SOCK, [DOCKERD_PID, CONTAINERD_PID], DOCKER_METRICS)
 
 
 def start_reference() -> Engine | None:
