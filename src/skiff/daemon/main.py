@@ -23,6 +23,7 @@ from skiff import __version__
 from skiff.daemon.config import DaemonConfig, load, metrics_addr
 from skiff.drivers import cgroups, cgroupstats, requirements
 from skiff.drivers.logging.base import ReadConfig
+from skiff.drivers.logging.registry import LogDriverRegistry
 from skiff.drivers.network.firewall import Firewall
 from skiff.drivers.runtime.base import Runtime
 from skiff.drivers.runtime.conmon import ConmonRuntime
@@ -165,8 +166,13 @@ async def build(config: DaemonConfig) -> Daemon:
         log_options=config.log_opts,
         init_binary=requirements.INIT.found(),
         seccomp_profile=seccomp.load_default())
+    log_drivers = LogDriverRegistry()
+    try:
+        log_drivers.validate(config.log_driver, config.log_opts)
+    except SkiffError as exc:
+        raise StartupError(f"the default log driver: {exc}") from None
     containers = ContainerService(layout, db, events, images, snapshots, runtimes, defaults,
-                                  telemetry)
+                                  log_drivers, telemetry)
     containers.load()
     networks = NetworkService(db, events, config.bridge if config.bridge != "none" else None,
                               config.bip, telemetry)
@@ -190,7 +196,8 @@ async def build(config: DaemonConfig) -> Daemon:
     queries = ContainerQueries(containers, images, snapshots, layout, telemetry)
     queries.network_id = lambda ref: networks.get(ref).id if networks.exists(ref) else ""
     system = SystemService(layout, queries, images, runtime_paths, config.default_runtime,
-                           daemon_id(layout), config.live_restore, sandboxes, host_warnings)
+                           daemon_id(layout), config.live_restore, sandboxes, host_warnings,
+                           log_drivers.names(), config.log_driver)
     system.volumes = volumes
     app = server_app.create_app()
     routes = server_app.Routes(app)

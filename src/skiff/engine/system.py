@@ -51,7 +51,11 @@ class SystemService:
     def __init__(self, layout: Layout, containers: ContainerQueries, images: ImageService,
                  runtimes: dict[str, str], default_runtime: str, daemon_id: str,
                  live_restore: bool, network: NetworkDiagnosis,
-                 host_warnings: Sequence[str] = ()) -> None:
+                 host_warnings: Sequence[str] = (),
+                 log_drivers: Sequence[str] = ("json-file", "none"),
+                 log_driver: str = "json-file") -> None:
+        self._log_drivers = list(log_drivers)
+        self._log_driver = log_driver
         self._network = network
         self._host_warnings = [f"WARNING: {w}" for w in host_warnings]
         self._layout = layout
@@ -100,13 +104,13 @@ class SystemService:
             "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"],
                              ["Using metacopy", "false"], ["Native Overlay Diff", "true"]],
             "Plugins": {"Volume": [], "Network": ["host", "none"],
-                        "Authorization": None, "Log": ["json-file", "none"]},
+                        "Authorization": None, "Log": self._log_drivers},
             "MemoryLimit": True, "SwapLimit": cgroups.swap_limit_supported(),
             "CpuCfsPeriod": True, "CpuCfsQuota": True, "CPUShares": True, "CPUSet": True,
             "PidsLimit": True, **self._network.forwarding_facts(), "Debug": False,
             "NFd": len(os.listdir("/proc/self/fd")),
             "OomKillDisable": cgroup_version == "1", "NGoroutines": 0, "SystemTime": iso_now(),
-            "LoggingDriver": "json-file", "CgroupDriver": "cgroupfs",
+            "LoggingDriver": self._log_driver, "CgroupDriver": "cgroupfs",
             "CgroupVersion": cgroup_version, "NEventsListener": 0,
             "KernelVersion": uname.release, "OperatingSystem": _os_name(),
             "OSVersion": "", "OSType": "linux", "Architecture": platform.machine(),

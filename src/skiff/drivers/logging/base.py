@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -45,3 +46,24 @@ class RunningCheck(Protocol):
     def is_running(self) -> bool: ...
 
     async def wait_for_data(self, timeout: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class LogContext:
+    """The container a driver logs for: what tag templates, ``labels`` and ``env`` read."""
+
+    container_id: str
+    name: str  # without the leading slash
+    image_id: str
+    image_name: str
+    created_ns: int
+    directory: Path  # the container's own directory (json-file, cache files)
+    labels: dict[str, str] = field(default_factory=dict)
+    env: list[str] = field(default_factory=list)
+    hostname: str = ""
+
+
+class Dropped(Protocol):
+    """Told how many lines a non-blocking driver dropped for a container."""
+
+    def __call__(self, container_id: str, count: int) -> None: ...

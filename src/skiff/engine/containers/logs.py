@@ -8,40 +8,51 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import inotify_simple
 
 from skiff.drivers import memory
-from skiff.drivers.logging.base import LogDriver
-from skiff.drivers.logging.jsonfile import JsonFileDriver
-from skiff.drivers.logging.jsonfile import validate_options as validate_json_options
-from skiff.drivers.logging.none import NoneDriver
+from skiff.drivers.logging.base import (
+    Dropped,
+    LogContext,
+    LogDriver,
+    LogMessage,
+    ReadConfig,
+    RunningCheck,
+)
 from skiff.drivers.runtime.journal import HOLD, JournalReader
-from skiff.errdefs import InvalidParameter
 
 JOURNAL = "journal.log"
-DRIVERS = ("json-file", "none")
 BATCH_INTERVAL = 0.02
 
 
-def validate(log_type: str, options: dict[str, str]) -> None:
-    """Refuse unknown drivers and options before a container is created."""
-    if log_type not in DRIVERS:
-        raise InvalidParameter(f"logger: no log driver named '{log_type}' is registered")
-    if log_type == "json-file":
-        validate_json_options(options)
-    elif options:
-        raise InvalidParameter(f"unknown log opt '{next(iter(options))}' for {log_type} log "
-                               f"driver")
+class LogDrivers(Protocol):
+    """The logging drivers the daemon has, as the engine uses them."""
 
+    def names(self) -> list[str]:
+        """Every driver's name, for ``/info``."""
 
-def open_driver(log_type: str, options: dict[str, str], path: Path) -> LogDriver:
-    if log_type == "none":
-        return NoneDriver()
-    return JsonFileDriver(path, options)
+    def validate(self, log_type: str, options: dict[str, str]) -> None:
+        """Refuse (InvalidParameter) an unknown driver or a bad option."""
+
+    def log_path(self, log_type: str, directory: Path, container_id: str) -> str:
+        """The log file ``docker inspect`` shows as LogPath ("" when there is none)."""
+
+    def open(self, log_type: str, options: dict[str, str], context: LogContext,
+             dropped: Dropped) -> LogDriver:
+        """The driver that receives one container's output."""
+
+    def readable(self, log_type: str, options: dict[str, str]) -> bool:
+        """Whether ``docker logs`` can read the driver's output back."""
+
+    def read(self, log_type: str, options: dict[str, str], directory: Path,
+             container_id: str, config: ReadConfig,
+             running: RunningCheck) -> AsyncIterator[list[LogMessage]]:
+        """The container's logs read back (NotImplementedYet when the driver cannot)."""
 
 
 @dataclass

@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 from skiff.api import filters as flt
 from skiff.drivers import memory
 from skiff.drivers.logging.base import LogMessage, ReadConfig
-from skiff.drivers.logging.jsonfile import read_json_logs
 from skiff.drivers.snapshot.base import Change, Snapshotter
 from skiff.engine.containers import filtering, links, views
 from skiff.engine.containers.logs import LogManager
@@ -124,20 +122,28 @@ class ContainerQueries:
             await self._service.release_rootfs(container)
         self._service.event(container, "export")
 
-    def log_reader(self, ref: str) -> tuple[Container, Path]:
-        """The container and its readable log; refuse drivers that cannot be read back."""
+    def log_reader(self, ref: str) -> tuple[Container, Callable[
+            [ReadConfig], AsyncIterator[list[LogMessage]]]]:
+        """The container and what reads its log back; refuses, at once, a driver that
+        cannot be read."""
         container = self._service.get(ref)
-        log_type = (container.host_config.get("LogConfig") or {}).get("Type") or "json-file"
-        if log_type != "json-file":
+        log_config = container.host_config.get("LogConfig") or {}
+        log_type = log_config.get("Type") or "json-file"
+        options = log_config.get("Config") or {}
+        drivers = self._service.log_drivers
+        if not drivers.readable(log_type, options):
             raise NotImplementedYet("configured logging driver does not support reading")
-        return container, Path(container.log_path)
+        following = _Following(self._service.log_manager, container)
+        directory = self._service.container_dir(container)
+        return container, lambda config: drivers.read(log_type, options, directory,
+                                                      container.id, config, following)
 
     async def logs(self, ref: str, config: ReadConfig) -> AsyncIterator[list[LogMessage]]:
         """Batches of log messages, as ``docker logs`` asks for them."""
-        container, path = self.log_reader(ref)
+        _, read = self.log_reader(ref)
+        reader = read(config)
         try:
-            following = _Following(self._service.log_manager, container)
-            async for batch in read_json_logs(path, config, following):
+            async for batch in reader:
                 yield batch
         finally:
             memory.trim()  # reading a large log leaves big freed buffers behind

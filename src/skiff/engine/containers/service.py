@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from skiff.api import filters as flt
 from skiff.api.timefmt import now_ns, parse_timestamp_ns
 from skiff.drivers import cgroups
+from skiff.drivers.logging.base import LogContext, LogDriver
 from skiff.drivers.runtime.base import CreateRequest, Runtime, RuntimeError_
 from skiff.drivers.snapshot.base import Snapshotter
 from skiff.engine.containers import config as config_rules
@@ -112,8 +113,10 @@ class ContainerService:
 
     def __init__(self, layout: Layout, db: Database, events: EventService,
                  images: ImageService, snapshots: Snapshotter, runtimes: dict[str, Runtime],
-                 defaults: DaemonDefaults, telemetry: Telemetry = NOWHERE) -> None:
+                 defaults: DaemonDefaults, log_drivers: logs.LogDrivers,
+                 telemetry: Telemetry = NOWHERE) -> None:
         self._layout = layout
+        self.log_drivers = log_drivers
         self._telemetry = telemetry
         self._db = db
         self._events = events
@@ -216,14 +219,28 @@ class ContainerService:
             raise System(f"unknown runtime: {container.runtime}")
         return runtime
 
+    def container_dir(self, container: Container) -> Path:
+        """Where the container's own files live (config, logs, hosts files)."""
+        return self._layout.container_dir(container.id)
+
     def _dir(self, container: Container) -> Path:
         return self._layout.container_dir(container.id)
 
     def log_path(self, container: Container) -> str:
         log_type = (container.host_config.get("LogConfig") or {}).get("Type") or "json-file"
-        if log_type != "json-file":
-            return ""
-        return str(self._dir(container) / f"{container.id}-json.log")
+        return self.log_drivers.log_path(log_type, self._dir(container), container.id)
+
+    def _open_log(self, container: Container) -> LogDriver:
+        """The logging driver that receives the container's output from now on."""
+        log_config = container.host_config.get("LogConfig") or {}
+        context = LogContext(
+            container.id, container.name, container.image_id,
+            container.image_ref or container.image_id, container.created_ns,
+            self._dir(container), container.labels, list(container.config.get("Env") or []),
+            str(container.config.get("Hostname") or ""))
+        return self.log_drivers.open(log_config.get("Type") or "json-file",
+                                     log_config.get("Config") or {}, context,
+                                     self._telemetry.log_lines_dropped)
 
     # --- create -----------------------------------------------------------------------------
     async def create(self, name: str | None, body: dict[str, Any]) -> tuple[str, list[str]]:
@@ -270,7 +287,7 @@ class ContainerService:
                                          self._defaults.log_options or {})}
         log_config.setdefault("Config", {})
         log_config["Config"] = log_config["Config"] or {}
-        logs.validate(log_config["Type"], log_config["Config"])
+        self.log_drivers.validate(log_config["Type"], log_config["Config"])
         host_config["LogConfig"] = log_config
         container_id = secrets.token_hex(32)
         merged["Image"] = image_ref
@@ -368,10 +385,7 @@ class ContainerService:
                 netns_path=str(netns_path) if netns_path else None, link_env=link_env)
             oci = spec.build(container, inputs)
             self._join_namespaces(owner, oci)
-            log_config = host.get("LogConfig") or {}
-            driver = logs.open_driver(log_config.get("Type") or "json-file",
-                                      log_config.get("Config") or {},
-                                      Path(container.log_path or directory / "unused.log"))
+            driver = self._open_log(container)
             request = CreateRequest(
                 container_id=container.id, name=container.name,
                 bundle=self._layout.monitor_dir(container.id), spec=oci,
@@ -939,18 +953,12 @@ class ContainerService:
                 if runtime.exit_status(container.id) is None:
                     await self._force_exit(container)
                     continue
-                log_config = container.host_config.get("LogConfig") or {}
-                driver = logs.open_driver(log_config.get("Type") or "json-file",
-                                          log_config.get("Config") or {},
-                                          Path(container.log_path or directory / "unused.log"))
+                driver = self._open_log(container)
                 self._logs.start(container.id, directory, driver,
                                  lambda: None)
                 await self._handle_exit(container.id)
                 continue
-            log_config = container.host_config.get("LogConfig") or {}
-            driver = logs.open_driver(log_config.get("Type") or "json-file",
-                                      log_config.get("Config") or {},
-                                      Path(container.log_path or directory / "unused.log"))
+            driver = self._open_log(container)
             self._logs.start(container.id, directory, driver,
                              functools.partial(runtime.reopen_journal, container.id))
             if self.sandboxes is not None:

@@ -235,7 +235,7 @@ def setup(routes: Routes, containers: ContainersBackend, queries: QueriesBackend
         replay = query_bool(request, "logs")
         detach = streams.detach_sequence(request.query.get("detachKeys"))
         if replay:
-            queries.log_reader(ref)
+            queries.log_reader(ref)  # refuses a driver that cannot be read, before the upgrade
         response, client = await hijack.upgrade(request, hijack.RAW if tty else
                                                 hijack.MULTIPLEXED)
 

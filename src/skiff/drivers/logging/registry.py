@@ -1,0 +1,148 @@
+"""The logging drivers skiffd has, by name: their options checked as dockerd checks them,
+each opened for a container, and read back for ``docker logs``.
+
+``json-file`` reads back from its own file. The remote drivers (``syslog``, ``gelf``) also
+write a local cache, Docker's dual logging, so ``docker logs`` keeps working: a json-file
+``container-cached.log`` in the container's directory, ``cache-max-size`` (20m) x
+``cache-max-file`` (5), ``cache-disabled=true`` to go without.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from skiff.drivers.logging import gelf, jsonfile, syslog, tag
+from skiff.drivers.logging.base import (
+    Dropped,
+    LogContext,
+    LogDriver,
+    LogMessage,
+    ReadConfig,
+    RunningCheck,
+)
+from skiff.drivers.logging.none import NoneDriver
+from skiff.drivers.logging.records import RecordBatch
+from skiff.errdefs import InvalidParameter, NotImplementedYet
+
+COMMON = frozenset({"tag", "labels", "labels-regex", "env", "env-regex", "mode",
+                    "max-buffer-size"})
+CACHE = frozenset({"cache-disabled", "cache-max-size", "cache-max-file", "cache-compress"})
+CACHE_FILE = "container-cached.log"
+DEFAULT_BUFFER = 1024 * 1024  # max-buffer-size of non-blocking mode, as Docker's
+
+Remote = Callable[[dict[str, str], LogContext, Dropped, "int | None"], LogDriver]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    options: frozenset[str]
+    check: Callable[[dict[str, str]], None]
+    remote: Remote | None  # None: a local driver
+
+
+def _no_check(_options: dict[str, str]) -> None:
+    pass
+
+
+KINDS: dict[str, _Kind] = {
+    "json-file": _Kind(frozenset({"max-size", "max-file", "compress"}),
+                       jsonfile.validate_options, None),
+    "none": _Kind(frozenset(), _no_check, None),
+    "syslog": _Kind(syslog.OPTIONS, syslog.validate, syslog.SyslogDriver),
+    "gelf": _Kind(gelf.OPTIONS, gelf.validate, gelf.GelfDriver),
+}
+
+
+class _Tee:
+    """A remote driver and its local cache."""
+
+    def __init__(self, remote: LogDriver, cache: jsonfile.JsonFileDriver) -> None:
+        self.name = remote.name
+        self._remote, self._cache = remote, cache
+
+    def log(self, batch: RecordBatch) -> None:
+        self._cache.log(batch)
+        self._remote.log(batch)
+
+    def close(self) -> None:
+        self._cache.close()
+        self._remote.close()
+
+
+def _cached(options: dict[str, str]) -> bool:
+    return options.get("cache-disabled", "false") != "true"
+
+
+class LogDriverRegistry:
+    """Every driver skiffd can log through (the engine sees it through its LogDrivers)."""
+
+    def names(self) -> list[str]:
+        return sorted(KINDS)
+
+    def validate(self, log_type: str, options: dict[str, str]) -> None:
+        """Refuse unknown drivers and options before a container is created."""
+        kind = KINDS.get(log_type)
+        if kind is None:
+            raise InvalidParameter(f"logger: no log driver named '{log_type}' is registered")
+        allowed = kind.options | (COMMON if log_type != "none" else frozenset()) | (
+            CACHE if kind.remote else frozenset())
+        for key in options:
+            if key not in allowed:
+                raise InvalidParameter(f"unknown log opt '{key}' for {log_type} log driver")
+        kind.check({k: v for k, v in options.items() if k not in CACHE})
+        mode = options.get("mode", "blocking")
+        if mode not in ("blocking", "non-blocking"):
+            raise InvalidParameter(f"logger: unknown log mode: {mode}")
+        if "max-buffer-size" in options:
+            if mode != "non-blocking":
+                raise InvalidParameter("logger: max-buffer-size option is only supported "
+                                       "with 'mode=non-blocking'")
+            if jsonfile.parse_size(options["max-buffer-size"]) <= 0:
+                raise InvalidParameter("logger: max-buffer-size must be a positive size")
+        if "tag" in options:
+            tag.check(options["tag"])
+        if kind.remote and _cached(options):
+            jsonfile.validate_options(self._cache_options(options))
+
+    @staticmethod
+    def _cache_options(options: dict[str, str]) -> dict[str, str]:
+        return {"max-size": options.get("cache-max-size", "20m"),
+                "max-file": options.get("cache-max-file", "5")}
+
+    def log_path(self, log_type: str, directory: Path, container_id: str) -> str:
+        """The file ``LogPath`` shows (json-file only, as in dockerd)."""
+        return str(directory / f"{container_id}-json.log") if log_type == "json-file" else ""
+
+    def open(self, log_type: str, options: dict[str, str], context: LogContext,
+             dropped: Dropped) -> LogDriver:
+        kind = KINDS[log_type]
+        if kind.remote is None:
+            if log_type == "none":
+                return NoneDriver()
+            return jsonfile.JsonFileDriver(
+                Path(self.log_path(log_type, context.directory, context.container_id)),
+                options)
+        buffer = None
+        if options.get("mode") == "non-blocking":
+            buffer = jsonfile.parse_size(options.get("max-buffer-size", "1m"))
+        remote = kind.remote(options, context, dropped, buffer)
+        if not _cached(options):
+            return remote
+        return _Tee(remote, jsonfile.JsonFileDriver(context.directory / CACHE_FILE,
+                                                    self._cache_options(options)))
+
+    def readable(self, log_type: str, options: dict[str, str]) -> bool:
+        kind = KINDS.get(log_type)
+        return log_type == "json-file" or bool(kind and kind.remote and _cached(options))
+
+    def read(self, log_type: str, options: dict[str, str], directory: Path,
+             container_id: str, config: ReadConfig,
+             running: RunningCheck) -> AsyncIterator[list[LogMessage]]:
+        """``docker logs``: the driver's own file or its cache."""
+        if not self.readable(log_type, options):
+            raise NotImplementedYet("configured logging driver does not support reading")
+        path = (Path(self.log_path(log_type, directory, container_id))
+                if log_type == "json-file" else directory / CACHE_FILE)
+        return jsonfile.read_json_logs(path, config, running)

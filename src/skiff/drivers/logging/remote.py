@@ -1,0 +1,103 @@
+"""Delivery to a log receiver over the network: a thread per container that sends queued
+frames, reconnects with backoff when the receiver goes away, and never blocks the copier.
+
+``mode=non-blocking`` bounds the queue at ``max-buffer-size`` (Docker's default 1 MB) and
+drops what does not fit; the default (blocking) mode queues up to BLOCKING_LIMIT, since the
+journal, not the receiver, is what holds a container's output back. Drops are counted.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from skiff.drivers.logging.base import Dropped
+
+BLOCKING_LIMIT = 16 * 1024 * 1024
+BACKOFF_MAX = 5.0
+CLOSE_GRACE = 2.0  # seconds a closing driver keeps trying to deliver what it holds
+
+
+class Transport(Protocol):
+    def send(self, frame: bytes) -> None:
+        """Send one frame; OSError when the receiver is gone."""
+
+    def close(self) -> None: ...
+
+
+class Sender:
+    """Queues frames and sends them from its own thread."""
+
+    def __init__(self, connect: Callable[[], Transport], container_id: str,
+                 max_buffer: int | None, dropped: Dropped) -> None:
+        self._connect = connect
+        self._container_id = container_id
+        self._limit = max_buffer if max_buffer is not None else BLOCKING_LIMIT
+        self._dropped = dropped
+        self._queue: collections.deque[bytes] = collections.deque()
+        self._bytes = 0
+        self._cond = threading.Condition()
+        self._closing = 0.0
+        self._transport: Transport | None = None
+        self._thread = threading.Thread(target=self._run, name=f"log-{container_id[:12]}",
+                                        daemon=True)
+        self._thread.start()
+
+    def put(self, frames: list[bytes]) -> None:
+        lost = 0
+        with self._cond:
+            for frame in frames:
+                if self._bytes + len(frame) > self._limit:
+                    lost += 1
+                    continue
+                self._queue.append(frame)
+                self._bytes += len(frame)
+            self._cond.notify()
+        if lost:
+            self._dropped(self._container_id, lost)
+
+    def close(self) -> None:
+        """Deliver what is queued within CLOSE_GRACE, then stop (the rest is dropped)."""
+        with self._cond:
+            self._closing = time.monotonic() + CLOSE_GRACE
+            self._cond.notify()
+        self._thread.join(CLOSE_GRACE + 1)
+
+    def _run(self) -> None:
+        delay = 0.1
+        while True:
+            with self._cond:
+                while not self._queue and not self._closing:
+                    self._cond.wait()
+                if not self._queue or (self._closing and time.monotonic() > self._closing):
+                    break
+                frame = self._queue[0]
+            try:
+                if self._transport is None:
+                    self._transport = self._connect()
+                self._transport.send(frame)
+            except OSError:
+                self._drop_transport()
+                with self._cond:
+                    self._cond.wait(min(delay, max(self._closing - time.monotonic(), 0.01))
+                                    if self._closing else delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+                continue
+            delay = 0.1
+            with self._cond:
+                self._queue.popleft()
+                self._bytes -= len(frame)
+        left = len(self._queue)
+        self._drop_transport()
+        if left:
+            self._dropped(self._container_id, left)
+
+    def _drop_transport(self) -> None:
+        if self._transport is not None:
+            with contextlib.suppress(OSError):
+                self._transport.close()
+            self._transport = None

@@ -1,0 +1,238 @@
+"""The remote log drivers against receivers on loopback: syslog (udp, tcp) and gelf (udp,
+tcp), their framing, priorities, tags and fields; ``docker logs`` through the local cache;
+a receiver that is down or goes away; drops in non-blocking mode; Docker's errors."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import re
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import Daemon, DockerCLI, free_port, wait_until
+
+
+class UdpReceiver:
+    """Datagrams sent to 127.0.0.1:<port>."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(10)
+        self.port = self.sock.getsockname()[1]
+
+    def take(self, count: int) -> list[bytes]:
+        return [self.sock.recv(65536) for _ in range(count)]
+
+
+class TcpReceiver:
+    """A stream server on 127.0.0.1:<port>; everything any client sent, kept in order."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.data = bytearray()
+        self.lock = threading.Lock()
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", port))
+        self.server.listen()
+        self.port = self.server.getsockname()[1]
+        self.clients: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            self.clients.append(client)
+            threading.Thread(target=self._read, args=(client,), daemon=True).start()
+
+    def _read(self, client: socket.socket) -> None:
+        while True:
+            try:
+                chunk = client.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            with self.lock:
+                self.data += chunk
+
+    def close(self) -> None:
+        for sock in (self.server, *self.clients):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the threads blocked on it
+            sock.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[UdpReceiver]:
+    udp = UdpReceiver()
+    yield udp
+    udp.sock.close()
+
+
+@pytest.fixture
+def named(docker: DockerCLI) -> Iterator[str]:
+    name = f"logdrv-{time.monotonic_ns()}"
+    yield name
+    docker("rm", "-f", name, check=False)
+
+
+def wait_exit(docker: DockerCLI, name: str) -> None:
+    docker("wait", name, timeout=60)
+
+
+def test_syslog_udp_rfc5424micro(docker: DockerCLI, named: str,
+                                 receiver: UdpReceiver) -> None:
+    docker("run", "-d", "--name", named, "--log-driver", "syslog",
+           "--log-opt", f"syslog-address=udp://127.0.0.1:{receiver.port}",
+           "--log-opt", "syslog-format=rfc5424micro", "--log-opt", "syslog-facility=local0",
+           "--log-opt", "tag={{.Name}}/{{.ID}}", "busybox", "sh", "-c",
+           "echo out; sleep 0.2; echo err >&2")
+    first, second = receiver.take(2)
+    cid = docker("inspect", "-f", "{{.Id}}", named).stdout.strip()
+    tag = f"{named}/{cid[:12]}"
+    # local0 is 16: <16*8+6> for stdout (info), <16*8+3> for stderr (err)
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d\d:\d\d)"
+    assert re.fullmatch(rf"<134>1 {stamp} \S+ {re.escape(tag)} \d+ {re.escape(tag)} - out",
+                        first.decode()), first
+    assert re.fullmatch(rf"<131>1 {stamp} \S+ {re.escape(tag)} \d+ {re.escape(tag)} - err",
+                        second.decode()), second
+    wait_exit(docker, named)
+    logs = docker("logs", named)
+    assert (logs.stdout, logs.stderr) == ("out\n", "err\n")  # the local cache
+
+
+def test_syslog_tcp_rfc3164_survives_a_receiver_restart(docker: DockerCLI, named: str) -> None:
+    receiver = TcpReceiver()
+    port = receiver.port
+    docker("run", "-d", "--name", named, "--log-driver", "syslog",
+           "--log-opt", f"syslog-address=tcp://127.0.0.1:{port}",
+           "--log-opt", "syslog-format=rfc3164", "busybox", "sh", "-c",
+           "i=0; while [ $i -lt 40 ]; do echo line-$i; i=$((i+1)); sleep 0.1; done")
+    wait_until(lambda: b"line-5\n" in receiver.data, timeout=20, what="the first lines")
+    first = bytes(receiver.data)
+    assert re.match(rb"<30>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [0-9a-f]{12}\[\d+\]: "
+                    rb"line-0\n", first), first[:80]
+    receiver.close()  # the receiver goes away mid-stream ...
+    time.sleep(0.5)
+    again = TcpReceiver(port)  # ... and comes back on the same port
+    try:
+        wait_until(lambda: b"line-39\n" in again.data, timeout=30,
+                   what="the last line after the receiver came back")
+    finally:
+        again.close()
+    wait_exit(docker, named)
+    # the container never stalled: every line is in the cache, in order
+    assert docker("logs", named).stdout == "".join(f"line-{i}\n" for i in range(40))
+
+
+def test_gelf_udp_and_tcp(docker: DockerCLI, named: str, receiver: UdpReceiver) -> None:
+    udp = receiver
+    docker("run", "-d", "--name", named, "--log-driver", "gelf",
+           "--log-opt", f"gelf-address=udp://127.0.0.1:{udp.port}",
+           "--log-opt", "labels=team", "--label", "team=shop", "--log-opt", "env=STAGE",
+           "-e", "STAGE=prod", "busybox", "sh", "-c", "echo hello; sleep 0.2; echo oops >&2")
+    out, err = (json.loads(gzip.decompress(d)) for d in udp.take(2))
+    cid = docker("inspect", "-f", "{{.Id}}", named).stdout.strip()
+    assert out["version"] == "1.1" and out["short_message"] == "hello" and out["level"] == 6
+    assert err["short_message"] == "oops" and err["level"] == 3
+    assert out["_container_id"] == cid and out["_container_name"] == named
+    assert out["_image_name"] == "busybox" and out["_tag"] == cid[:12]
+    assert (out["_team"], out["_STAGE"]) == ("shop", "prod")
+    assert abs(out["timestamp"] - time.time()) < 60
+    wait_exit(docker, named)
+    docker("rm", named)
+
+    tcp = TcpReceiver()
+    try:
+        docker("run", "--name", named, "--log-driver", "gelf",
+               "--log-opt", f"gelf-address=tcp://127.0.0.1:{tcp.port}", "busybox",
+               "sh", "-c", "echo one; echo two")
+        wait_until(lambda: tcp.data.count(b"\0") == 2, timeout=20, what="two gelf records")
+        records = [json.loads(r) for r in bytes(tcp.data).split(b"\0") if r]
+        assert [r["short_message"] for r in records] == ["one", "two"]
+    finally:
+        tcp.close()
+
+
+def test_a_receiver_that_is_down_never_blocks_a_start(docker: DockerCLI, named: str) -> None:
+    port = free_port()  # nothing listens there
+    started = time.monotonic()
+    docker("run", "-d", "--name", named, "--log-driver", "syslog",
+           "--log-opt", f"syslog-address=tcp://127.0.0.1:{port}", "busybox", "sh", "-c",
+           "echo still-logged")
+    assert time.monotonic() - started < 10
+    wait_exit(docker, named)
+    wait_until(lambda: docker("logs", named).stdout == "still-logged\n", timeout=10,
+               what="the line in the local cache")
+
+
+def test_non_blocking_drops_are_counted(daemon: Daemon, docker: DockerCLI,
+                                        named: str) -> None:
+    docker("run", "--name", named, "--log-driver", "syslog",
+           "--log-opt", f"syslog-address=tcp://127.0.0.1:{free_port()}",
+           "--log-opt", "mode=non-blocking", "--log-opt", "max-buffer-size=4k",
+           "busybox", "sh", "-c", "seq 1 2000")
+    assert docker("logs", "--tail", "1", named).stdout == "2000\n"
+
+    def dropped() -> float:
+        with urllib.request.urlopen(daemon.metrics, timeout=10) as response:
+            text = response.read().decode()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if (sample.name == "skiff_container_log_lines_dropped_total" and
+                        sample.labels["name"] == named):
+                    return sample.value
+        return 0
+
+    count = wait_until(dropped, timeout=15, what="dropped lines counted")
+    assert 1000 < count <= 2000  # 4 KiB holds a few hundred lines; the receiver never came
+
+
+def test_cache_disabled_refuses_docker_logs(docker: DockerCLI, named: str,
+                                            receiver: UdpReceiver) -> None:
+    docker("run", "--name", named, "--log-driver", "gelf",
+           "--log-opt", f"gelf-address=udp://127.0.0.1:{receiver.port}",
+           "--log-opt", "cache-disabled=true", "busybox", "echo", "x")
+    result = docker("logs", named, check=False)
+    assert result.returncode != 0
+    assert "configured logging driver does not support reading" in result.stderr
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--log-driver", "nosuch"], "logger: no log driver named 'nosuch' is registered"),
+    (["--log-driver", "syslog", "--log-opt", "max-size=1m"],
+     "unknown log opt 'max-size' for syslog log driver"),
+    (["--log-driver", "syslog", "--log-opt", "syslog-address=bogus://x"],
+     "unsupported scheme"),
+    (["--log-driver", "syslog", "--log-opt", "syslog-format=rfc9999"],
+     "Invalid syslog format"),
+    (["--log-driver", "gelf"], "gelf-address is a required parameter"),
+    (["--log-opt", "tag={{.ID"], "unclosed action"),
+    (["--log-opt", "tag={{.Nope}}"], "can't evaluate field Nope"),
+    (["--log-opt", "max-buffer-size=1m"],
+     "max-buffer-size option is only supported with 'mode=non-blocking'"),
+    (["--log-opt", "mode=fast"], "unknown log mode: fast"),
+])
+def test_bad_log_options(docker: DockerCLI, named: str, options: list[str],
+                         message: str) -> None:
+    result = docker("create", "--name", named, *options, "busybox", "true", check=False)
+    assert result.returncode != 0 and message in result.stderr, result.stderr
+    assert named not in docker("ps", "-a", "--format", "{{.Names}}").stdout
+
+
+def test_info_lists_the_drivers(docker: DockerCLI) -> None:
+    info = json.loads(docker("info", "--format", "{{json .}}").stdout)
+    assert {"json-file", "none", "syslog", "gelf"} <= set(info["Plugins"]["Log"])
+    assert info["LoggingDriver"] == "json-file"
