@@ -59,8 +59,10 @@ def free_port() -> int:
         return port
 
 
-def start_daemon(root: Path, *extra: str, bridge: str = "none") -> Daemon:
-    """Start skiffd on ``root`` and wait until its API answers."""
+def start_daemon(root: Path, *extra: str, bridge: str = "none",
+                 env: dict[str, str] | None = None) -> Daemon:
+    """Start skiffd on ``root`` (with ``env`` added to its environment) and wait until its
+    API answers."""
     root.mkdir(parents=True, exist_ok=True)
     sock = root / "skiff.sock"
     log = open(root / "skiffd.log", "ab")  # noqa: SIM115
@@ -69,7 +71,8 @@ def start_daemon(root: Path, *extra: str, bridge: str = "none") -> Daemon:
          "--exec-root", str(root / "run"), "-H", f"unix://{sock}",
          "--config-file", str(root / "daemon.json"), "--pidfile", str(root / "skiffd.pid"),
          "--bridge", bridge, *extra],
-        stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+        stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, **(env or {})})
     log.close()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

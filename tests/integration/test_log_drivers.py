@@ -9,15 +9,26 @@ import gzip
 import json
 import re
 import socket
+import struct
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
+import msgpack
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import Daemon, DockerCLI, free_port, wait_until
+from tests.conftest import (
+    Daemon,
+    DockerCLI,
+    free_port,
+    import_busybox,
+    start_daemon,
+    stop_daemon,
+    wait_until,
+)
 
 
 class UdpReceiver:
@@ -234,5 +245,68 @@ def test_bad_log_options(docker: DockerCLI, named: str, options: list[str],
 
 def test_info_lists_the_drivers(docker: DockerCLI) -> None:
     info = json.loads(docker("info", "--format", "{{json .}}").stdout)
-    assert {"json-file", "none", "syslog", "gelf"} <= set(info["Plugins"]["Log"])
+    assert {"json-file", "none", "syslog", "gelf", "fluentd", "journald"} <= \
+        set(info["Plugins"]["Log"])
     assert info["LoggingDriver"] == "json-file"
+
+
+def test_fluentd_forward_protocol(docker: DockerCLI, named: str) -> None:
+    receiver = TcpReceiver()
+    try:
+        docker("run", "--name", named, "--log-driver", "fluentd",
+               "--log-opt", f"fluentd-address=127.0.0.1:{receiver.port}",
+               "--log-opt", "fluentd-sub-second-precision=true",
+               "--log-opt", "tag=app.{{.Name}}", "busybox", "sh", "-c",
+               "echo first; echo second >&2")
+        unpacker = msgpack.Unpacker(raw=False)
+
+        def two() -> list[list[object]] | None:
+            unpacker.feed(bytes(receiver.data))
+            receiver.data.clear()
+            got.extend(unpacker)
+            return got if len(got) >= 2 else None
+
+        got: list[list[object]] = []
+        wait_until(two, timeout=20, what="two forward-protocol entries")
+    finally:
+        receiver.close()
+    cid = docker("inspect", "-f", "{{.Id}}", named).stdout.strip()
+    (tag1, time1, rec1), (_, _, rec2) = got
+    assert tag1 == f"app.{named}"
+    assert isinstance(time1, msgpack.ExtType) and time1.code == 0  # EventTime: s + ns
+    seconds, _ = struct.unpack(">II", time1.data)
+    assert abs(seconds - time.time()) < 60
+    assert rec1 == {"container_id": cid, "container_name": f"/{named}", "source": "stdout",
+                    "log": "first"}
+    assert (rec2["source"], rec2["log"]) == ("stderr", "second")  # type: ignore[index]
+    assert docker("logs", named).stdout == "first\n"
+
+
+def test_journald_native_protocol(private_root: Path) -> None:
+    private_root.mkdir(parents=True)
+    journal = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    journal.bind(str(private_root / "journal.sock"))
+    journal.settimeout(15)
+    own = start_daemon(private_root, env={"SKIFF_JOURNAL_SOCKET":
+                                          str(private_root / "journal.sock")})
+    try:
+        import_busybox(own)
+        cli = DockerCLI(own.host)
+        cli("run", "--name", "j1", "--log-driver", "journald", "--label", "team=shop",
+            "--log-opt", "labels=team", "busybox", "sh", "-c", "echo hello journal")
+        cid = cli("inspect", "-f", "{{.Id}}", "j1").stdout.strip()
+        fields = dict(line.split("=", 1) for line in
+                      journal.recv(65536).decode().splitlines())
+        assert fields["MESSAGE"] == "hello journal" and fields["PRIORITY"] == "6"
+        assert (fields["CONTAINER_ID"], fields["CONTAINER_ID_FULL"]) == (cid[:12], cid)
+        assert fields["CONTAINER_NAME"] == "j1" and fields["IMAGE_NAME"] == "busybox"
+        assert fields["SYSLOG_IDENTIFIER"] == fields["CONTAINER_TAG"] == cid[:12]
+        assert fields["TEAM"] == "shop"
+        assert cli("logs", "j1").stdout == "hello journal\n"
+        (private_root / "journal.sock").unlink()  # journald goes away: refused, as dockerd
+        refused = cli("create", "--log-driver", "journald", "busybox", "true", check=False)
+        assert "journald is not enabled on this host" in refused.stderr
+        cli("rm", "-f", "j1")
+    finally:
+        journal.close()
+        stop_daemon(own)

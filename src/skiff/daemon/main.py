@@ -166,7 +166,7 @@ async def build(config: DaemonConfig) -> Daemon:
         log_options=config.log_opts,
         init_binary=requirements.INIT.found(),
         seccomp_profile=seccomp.load_default())
-    log_drivers = LogDriverRegistry()
+    log_drivers = LogDriverRegistry(os.environ.get("SKIFF_JOURNAL_SOCKET"))
     try:
         log_drivers.validate(config.log_driver, config.log_opts)
     except SkiffError as exc:

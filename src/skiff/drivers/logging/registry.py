@@ -1,19 +1,20 @@
 """The logging drivers skiffd has, by name: their options checked as dockerd checks them,
 each opened for a container, and read back for ``docker logs``.
 
-``json-file`` reads back from its own file. The remote drivers (``syslog``, ``gelf``) also
-write a local cache, Docker's dual logging, so ``docker logs`` keeps working: a json-file
-``container-cached.log`` in the container's directory, ``cache-max-size`` (20m) x
-``cache-max-file`` (5), ``cache-disabled=true`` to go without.
+``json-file`` reads back from its own file. The remote drivers (``syslog``, ``gelf``,
+``fluentd``, ``journald``) also write a local cache, Docker's dual logging, so ``docker
+logs`` keeps working: a json-file ``container-cached.log`` in the container's directory,
+``cache-max-size`` (20m) x ``cache-max-file`` (5), ``cache-disabled=true`` to go without.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from skiff.drivers.logging import gelf, jsonfile, syslog, tag
+from skiff.drivers.logging import fluentd, gelf, journald, jsonfile, syslog, tag
 from skiff.drivers.logging.base import (
     Dropped,
     LogContext,
@@ -52,6 +53,7 @@ KINDS: dict[str, _Kind] = {
     "none": _Kind(frozenset(), _no_check, None),
     "syslog": _Kind(syslog.OPTIONS, syslog.validate, syslog.SyslogDriver),
     "gelf": _Kind(gelf.OPTIONS, gelf.validate, gelf.GelfDriver),
+    "fluentd": _Kind(fluentd.OPTIONS, fluentd.validate, fluentd.FluentdDriver),
 }
 
 
@@ -76,14 +78,21 @@ def _cached(options: dict[str, str]) -> bool:
 
 
 class LogDriverRegistry:
-    """Every driver skiffd can log through (the engine sees it through its LogDrivers)."""
+    """Every driver skiffd can log through (the engine sees it through its LogDrivers);
+    ``journal_socket`` where journald listens (its usual socket when None)."""
+
+    def __init__(self, journal_socket: str | None = None) -> None:
+        journal_socket = journal_socket or journald.SOCKET
+        self._kinds = {**KINDS, "journald": _Kind(
+            journald.OPTIONS, functools.partial(journald.check, journal_socket),
+            functools.partial(journald.JournaldDriver, socket_path=journal_socket))}
 
     def names(self) -> list[str]:
-        return sorted(KINDS)
+        return sorted(self._kinds)
 
     def validate(self, log_type: str, options: dict[str, str]) -> None:
         """Refuse unknown drivers and options before a container is created."""
-        kind = KINDS.get(log_type)
+        kind = self._kinds.get(log_type)
         if kind is None:
             raise InvalidParameter(f"logger: no log driver named '{log_type}' is registered")
         allowed = kind.options | (COMMON if log_type != "none" else frozenset()) | (
@@ -117,7 +126,7 @@ class LogDriverRegistry:
 
     def open(self, log_type: str, options: dict[str, str], context: LogContext,
              dropped: Dropped) -> LogDriver:
-        kind = KINDS[log_type]
+        kind = self._kinds[log_type]
         if kind.remote is None:
             if log_type == "none":
                 return NoneDriver()
@@ -134,7 +143,7 @@ class LogDriverRegistry:
                                                     self._cache_options(options)))
 
     def readable(self, log_type: str, options: dict[str, str]) -> bool:
-        kind = KINDS.get(log_type)
+        kind = self._kinds.get(log_type)
         return log_type == "json-file" or bool(kind and kind.remote and _cached(options))
 
     def read(self, log_type: str, options: dict[str, str], directory: Path,
