@@ -245,7 +245,7 @@ def test_bad_log_options(docker: DockerCLI, named: str, options: list[str],
 
 def test_info_lists_the_drivers(docker: DockerCLI) -> None:
     info = json.loads(docker("info", "--format", "{{json .}}").stdout)
-    assert {"json-file", "none", "syslog", "gelf", "fluentd", "journald"} <= \
+    assert {"json-file", "local", "none", "syslog", "gelf", "fluentd", "journald"} <= \
         set(info["Plugins"]["Log"])
     assert info["LoggingDriver"] == "json-file"
 
@@ -310,3 +310,40 @@ def test_journald_native_protocol(private_root: Path) -> None:
     finally:
         journal.close()
         stop_daemon(own)
+
+
+def test_json_file_compresses_rotated_files(daemon: Daemon, docker: DockerCLI,
+                                            named: str) -> None:
+    docker("run", "--name", named, "--log-opt", "max-size=20k", "--log-opt", "max-file=3",
+           "--log-opt", "compress=true", "busybox", "seq", "1", "20000")
+    cid = docker("inspect", "-f", "{{.Id}}", named).stdout.strip()
+    files = sorted(p.name for p in (daemon.data_root / "containers" / cid).iterdir()
+                   if p.name.startswith(f"{cid}-json.log"))
+    assert files == [f"{cid}-json.log", f"{cid}-json.log.1.gz", f"{cid}-json.log.2.gz"]
+    numbers = [int(n) for n in docker("logs", named).stdout.split()]
+    assert numbers[-1] == 20000 and numbers == list(range(numbers[0], 20001))
+    current = (daemon.data_root / "containers" / cid / f"{cid}-json.log").read_bytes()
+    assert len(numbers) > current.count(b"\n")  # the gzipped rotations were read too
+    assert docker("logs", "--tail", "3", named).stdout == "19998\n19999\n20000\n"
+
+
+def test_local_driver(daemon: Daemon, docker: DockerCLI, named: str) -> None:
+    docker("run", "--name", named, "--log-driver", "local", "busybox", "sh", "-c",
+           "seq 1 500; echo gone >&2")
+    cid = docker("inspect", "-f", "{{.Id}}", named).stdout.strip()
+    assert docker("inspect", "-f", "{{.LogPath}}", named).stdout.strip() == ""
+    assert (daemon.data_root / "containers" / cid / "local-logs" / "container.log").exists()
+    logs = docker("logs", named)
+    assert logs.stdout.split() == [str(n) for n in range(1, 501)] and logs.stderr == "gone\n"
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--log-opt", "compress=true"], "compress cannot be true when max-file is less than 2"),
+    (["--log-driver", "local", "--log-opt", "compress=maybe"], 'parsing "maybe"'),
+    (["--log-driver", "local", "--log-opt", "syslog-address=udp://x"],
+     "unknown log opt 'syslog-address' for local log driver"),
+])
+def test_bad_local_options(docker: DockerCLI, named: str, options: list[str],
+                           message: str) -> None:
+    result = docker("create", "--name", named, *options, "busybox", "true", check=False)
+    assert result.returncode != 0 and message in result.stderr, result.stderr

@@ -1,12 +1,14 @@
 """The ``json-file`` driver: Docker's on-disk line format, with max-size/max-file rotation.
 
 Each line is ``{"log":"…","stream":"stdout","time":"2006-01-02T15:04:05.999999999Z"}``.
-Rotated files are ``<path>.1`` (newest) … ``<path>.N``.
+Rotated files are ``<path>.1`` (newest) … ``<path>.N``; with ``compress=true`` they are
+gzipped as ``<path>.1.gz`` … ``<path>.N.gz`` and read back through gzip.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 import re
@@ -53,6 +55,12 @@ def validate_options(options: dict[str, str]) -> None:
             raise InvalidParameter("max-file cannot be less than 1")
         if count > 1 and "max-size" not in options:
             raise InvalidParameter("max-file cannot be set without max-size")
+    if "compress" in options:
+        if options["compress"] not in ("true", "false", "1", "0"):
+            raise InvalidParameter(f'error reading compress log option: strconv.ParseBool: '
+                                   f'parsing "{options["compress"]}": invalid syntax')
+        if options["compress"] in ("true", "1") and int(options.get("max-file", "1")) < 2:
+            raise InvalidParameter("compress cannot be true when max-file is less than 2")
 
 
 class JsonFileDriver:
@@ -64,6 +72,7 @@ class JsonFileDriver:
         self.path = path
         self._max_size = parse_size(options["max-size"]) if "max-size" in options else 0
         self._max_file = int(options.get("max-file", "1"))
+        self._compress = options.get("compress") in ("true", "1")
         self._fh = open(path, "ab")  # noqa: SIM115 - held open for the container's life
         self._size = self._fh.tell()
         self._stamp_ns = -1
@@ -108,15 +117,21 @@ class JsonFileDriver:
         if self._max_file <= 1:
             self.path.unlink(missing_ok=True)
         else:
+            suffix = ".gz" if self._compress else ""
             for index in range(self._max_file - 1, 0, -1):
-                older = self.path.with_name(f"{self.path.name}.{index}")
+                older = self.path.with_name(f"{self.path.name}.{index}{suffix}")
                 if index == self._max_file - 1:
                     older.unlink(missing_ok=True)
                 if index > 1:
-                    newer = self.path.with_name(f"{self.path.name}.{index - 1}")
+                    newer = self.path.with_name(f"{self.path.name}.{index - 1}{suffix}")
                     if newer.exists():
                         os.replace(newer, older)
-            os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
+            first = self.path.with_name(f"{self.path.name}.1")
+            if self._compress:
+                _gzip_to(self.path, first.with_name(first.name + ".gz"))
+                self.path.unlink()
+            else:
+                os.replace(self.path, first)
         self._fh = open(self.path, "ab")  # noqa: SIM115
         self._size = 0
 
@@ -128,14 +143,31 @@ class JsonFileDriver:
         return read_json_logs(self.path, config, running)
 
 
+def _gzip_to(source: Path, target: Path) -> None:
+    """Compress ``source`` into ``target`` whole, or leave no ``target`` at all."""
+    partial = target.with_name(target.name + ".tmp")
+    with open(source, "rb") as raw, gzip.open(partial, "wb", compresslevel=1) as packed:
+        while chunk := raw.read(1 << 20):
+            packed.write(chunk)
+    os.replace(partial, target)
+
+
+def _open_log(path: Path) -> BinaryIO:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
 def rotated_files(path: Path) -> list[Path]:
-    """Existing files of one log, oldest first."""
+    """Existing files of one log, oldest first (plain or gzipped rotations)."""
     files = []
     index = 1
     while True:
         candidate = path.with_name(f"{path.name}.{index}")
         if not candidate.exists():
-            break
+            candidate = candidate.with_name(candidate.name + ".gz")
+            if not candidate.exists():
+                break
         files.append(candidate)
         index += 1
     files.reverse()
@@ -215,7 +247,11 @@ class _Filter:
 
 
 def _tail_lines(path: Path, count: int) -> list[bytes]:
-    """The last ``count`` lines of a file, read backwards in blocks."""
+    """The last ``count`` lines of a file, read backwards in blocks (a gzipped one whole)."""
+    if path.suffix == ".gz":
+        with gzip.open(path, "rb") as packed:
+            lines = packed.read().splitlines(keepends=True)
+        return lines[-count:] if count else []
     with open(path, "rb") as fh:
         fh.seek(0, os.SEEK_END)
         end = fh.tell()
@@ -264,7 +300,7 @@ async def read_json_logs(path: Path, config: ReadConfig,
             fh.seek(0, os.SEEK_END)
     else:
         for file in files:
-            current = open(file, "rb")  # noqa: SIM115
+            current = _open_log(file)
             if file == path and config.follow:
                 fh = current
                 break

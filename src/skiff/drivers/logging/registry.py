@@ -1,10 +1,12 @@
 """The logging drivers skiffd has, by name: their options checked as dockerd checks them,
 each opened for a container, and read back for ``docker logs``.
 
-``json-file`` reads back from its own file. The remote drivers (``syslog``, ``gelf``,
-``fluentd``, ``journald``) also write a local cache, Docker's dual logging, so ``docker
-logs`` keeps working: a json-file ``container-cached.log`` in the container's directory,
-``cache-max-size`` (20m) x ``cache-max-file`` (5), ``cache-disabled=true`` to go without.
+``json-file`` reads back from its own file, ``local`` too: the same line format, kept in
+``local-logs/container.log`` with Docker's defaults for it (20m x 5, compressed). The
+remote drivers (``syslog``, ``gelf``, ``fluentd``, ``journald``) also write a local cache,
+Docker's dual logging, so ``docker logs`` keeps working: a json-file
+``container-cached.log`` in the container's directory, ``cache-max-size`` (20m) x
+``cache-max-file`` (5), ``cache-compress`` (true), ``cache-disabled=true`` to go without.
 """
 
 from __future__ import annotations
@@ -47,9 +49,23 @@ def _no_check(_options: dict[str, str]) -> None:
     pass
 
 
+def _local_options(options: dict[str, str]) -> dict[str, str]:
+    return {"max-size": options.get("max-size", "20m"),
+            "max-file": options.get("max-file", "5"),
+            "compress": options.get("compress", "true")}
+
+
+def _check_local(options: dict[str, str]) -> None:
+    jsonfile.validate_options(_local_options(options))
+
+
+LOCAL_FILE = Path("local-logs") / "container.log"
+
+
 KINDS: dict[str, _Kind] = {
     "json-file": _Kind(frozenset({"max-size", "max-file", "compress"}),
                        jsonfile.validate_options, None),
+    "local": _Kind(frozenset({"max-size", "max-file", "compress"}), _check_local, None),
     "none": _Kind(frozenset(), _no_check, None),
     "syslog": _Kind(syslog.OPTIONS, syslog.validate, syslog.SyslogDriver),
     "gelf": _Kind(gelf.OPTIONS, gelf.validate, gelf.GelfDriver),
@@ -118,7 +134,8 @@ class LogDriverRegistry:
     @staticmethod
     def _cache_options(options: dict[str, str]) -> dict[str, str]:
         return {"max-size": options.get("cache-max-size", "20m"),
-                "max-file": options.get("cache-max-file", "5")}
+                "max-file": options.get("cache-max-file", "5"),
+                "compress": options.get("cache-compress", "true")}
 
     def log_path(self, log_type: str, directory: Path, container_id: str) -> str:
         """The file ``LogPath`` shows (json-file only, as in dockerd)."""
@@ -130,6 +147,10 @@ class LogDriverRegistry:
         if kind.remote is None:
             if log_type == "none":
                 return NoneDriver()
+            if log_type == "local":
+                path = context.directory / LOCAL_FILE
+                path.parent.mkdir(exist_ok=True)
+                return jsonfile.JsonFileDriver(path, _local_options(options))
             return jsonfile.JsonFileDriver(
                 Path(self.log_path(log_type, context.directory, context.container_id)),
                 options)
@@ -144,7 +165,8 @@ class LogDriverRegistry:
 
     def readable(self, log_type: str, options: dict[str, str]) -> bool:
         kind = self._kinds.get(log_type)
-        return log_type == "json-file" or bool(kind and kind.remote and _cached(options))
+        return log_type in ("json-file", "local") or bool(kind and kind.remote and
+                                                          _cached(options))
 
     def read(self, log_type: str, options: dict[str, str], directory: Path,
              container_id: str, config: ReadConfig,
@@ -152,6 +174,8 @@ class LogDriverRegistry:
         """``docker logs``: the driver's own file or its cache."""
         if not self.readable(log_type, options):
             raise NotImplementedYet("configured logging driver does not support reading")
-        path = (Path(self.log_path(log_type, directory, container_id))
-                if log_type == "json-file" else directory / CACHE_FILE)
+        if log_type == "json-file":
+            path = Path(self.log_path(log_type, directory, container_id))
+        else:
+            path = directory / (LOCAL_FILE if log_type == "local" else CACHE_FILE)
         return jsonfile.read_json_logs(path, config, running)
