@@ -51,10 +51,10 @@ class Daemon:
         return (self.root / "skiffd.log").read_text(errors="replace")
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
+    """A port (TCP, or UDP with SOCK_DGRAM) on ``host`` that nothing uses now."""
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind((host, 0))
         port: int = probe.getsockname()[1]
         return port
 

@@ -8,8 +8,10 @@ import contextlib
 import gzip
 import json
 import re
+import shutil
 import socket
 import struct
+import subprocess
 import threading
 import time
 import urllib.request
@@ -347,3 +349,51 @@ def test_bad_local_options(docker: DockerCLI, named: str, options: list[str],
                            message: str) -> None:
     result = docker("create", "--name", named, *options, "busybox", "true", check=False)
     assert result.returncode != 0 and message in result.stderr, result.stderr
+
+
+def test_syslog_read_by_rsyslog(docker: DockerCLI, named: str, tmp_path: Path) -> None:
+    binary = shutil.which("rsyslogd")
+    assert binary, "rsyslogd is not installed (scripts/install --test installs rsyslog)"
+    udp, tcp = free_port(socket.SOCK_DGRAM), free_port()
+    out = tmp_path / "received.log"
+    (tmp_path / "rsyslog.conf").write_text(f"""
+global(workDirectory="{tmp_path}")
+module(load="imudp")
+module(load="imtcp")
+input(type="imudp" address="127.0.0.1" port="{udp}")
+input(type="imtcp" address="127.0.0.1" port="{tcp}")
+template(name="fields" type="string"
+         string="%pri%|%hostname%|%app-name%|%syslogtag%|%msg:::drop-last-lf%\\n")
+*.* action(type="omfile" file="{out}" template="fields")
+""")
+    rsyslogd = subprocess.Popen([binary, "-n", "-f", str(tmp_path / "rsyslog.conf"),
+                                 "-i", str(tmp_path / "rsyslogd.pid")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: _listening(tcp), timeout=20, what="rsyslogd to listen")
+        docker("run", "--name", named, "--log-driver", "syslog",
+               "--log-opt", f"syslog-address=tcp://127.0.0.1:{tcp}",
+               "--log-opt", "syslog-format=rfc5424", "--log-opt", "tag=shop-web",
+               "busybox", "sh", "-c", "echo over tcp; echo trouble >&2")
+        docker("run", "--name", f"{named}-udp", "--log-driver", "syslog",
+               "--log-opt", f"syslog-address=udp://127.0.0.1:{udp}",
+               "--log-opt", "syslog-format=rfc3164", "--log-opt", "syslog-facility=local3",
+               "--log-opt", "tag={{.Name}}", "busybox", "echo", "over udp")
+        wait_until(lambda: out.exists() and out.read_text().count("\n") >= 3, timeout=20,
+                   what="three messages written by rsyslogd")
+    finally:
+        rsyslogd.terminate()
+        rsyslogd.wait(timeout=20)
+        docker("rm", "-f", f"{named}-udp", check=False)
+    rows = [line.split("|", 4) for line in out.read_text().splitlines()]
+    by_text = {row[4].strip(): row for row in rows}
+    host = socket.gethostname()
+    assert by_text["over tcp"][:3] == ["30", host, "shop-web"]  # daemon.info
+    assert by_text["trouble"][:3] == ["27", host, "shop-web"]  # daemon.err
+    assert by_text["over udp"][0] == "158"  # local3.info
+    assert by_text["over udp"][3].startswith(f"{named}-udp[")
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0

@@ -28,6 +28,7 @@ from tests.conftest import (
     stop_daemon,
     wait_until,
 )
+from tests.conftest import free_port as _free_port
 
 
 def _name() -> str:
@@ -193,12 +194,6 @@ def test_names_resolve_on_user_networks(docker: DockerCLI, name: str) -> None:
 def test_default_bridge_has_no_embedded_dns(docker: DockerCLI) -> None:
     out = docker("run", "--rm", "busybox", "cat", "/etc/resolv.conf").stdout
     assert "127.0.0.11" not in out
-
-
-def _free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def _fetch(port: int, host: str = "127.0.0.1") -> str:
