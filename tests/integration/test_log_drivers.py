@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import socket
+import ssl
 import struct
 import subprocess
 import threading
@@ -49,7 +50,8 @@ class UdpReceiver:
 class TcpReceiver:
     """A stream server on 127.0.0.1:<port>; everything any client sent, kept in order."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
         self.data = bytearray()
         self.lock = threading.Lock()
         self.server = socket.socket()
@@ -66,6 +68,12 @@ class TcpReceiver:
                 client, _ = self.server.accept()
             except OSError:
                 return
+            if self.tls is not None:
+                try:
+                    client = self.tls.wrap_socket(client, server_side=True)
+                except OSError:
+                    client.close()
+                    continue
             self.clients.append(client)
             threading.Thread(target=self._read, args=(client,), daemon=True).start()
 
@@ -148,6 +156,28 @@ def test_syslog_tcp_rfc3164_survives_a_receiver_restart(docker: DockerCLI, named
     wait_exit(docker, named)
     # the container never stalled: every line is in the cache, in order
     assert docker("logs", named).stdout == "".join(f"line-{i}\n" for i in range(40))
+
+
+def test_syslog_over_tls(docker: DockerCLI, named: str, tmp_path: Path) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True,
+                   capture_output=True, timeout=60)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    receiver = TcpReceiver(tls=context)
+    try:
+        docker("run", "--name", named, "--log-driver", "syslog",
+               "--log-opt", f"syslog-address=tcp+tls://127.0.0.1:{receiver.port}",
+               "--log-opt", f"syslog-tls-ca-cert={cert}", "--log-opt", "syslog-format=rfc5424",
+               "busybox", "echo", "sealed")
+        wait_until(lambda: receiver.data.endswith(b" - sealed"), timeout=20,
+                   what="the line over TLS")
+        length, _, body = bytes(receiver.data).partition(b" ")
+        assert int(length) == len(body) and body.startswith(b"<30>1 ")
+    finally:
+        receiver.close()
 
 
 def test_gelf_udp_and_tcp(docker: DockerCLI, named: str, receiver: UdpReceiver) -> None:
