@@ -38,6 +38,7 @@ from skiff.engine.containers import (
     restart,
     spec,
     start_errors,
+    update,
     users,
     volume_claims,
 )
@@ -826,40 +827,26 @@ class ContainerService:
     async def update(self, ref: str, body: dict[str, Any]) -> list[str]:
         container = self.get(ref)
         async with container.lock:
-            new_host = {**container.host_config}
-            resources = {k: v for k, v in body.items() if k != "RestartPolicy" and v is not None}
-            new_host.update(resources)
-            if body.get("RestartPolicy"):
-                policy = body["RestartPolicy"].get("Name") or "no"
-                if policy not in ("no", "always", "unless-stopped", "on-failure"):
-                    raise InvalidParameter(f"invalid restart policy '{policy}'")
-                if container.host_config.get("AutoRemove") and policy != "no":
-                    raise InvalidParameter("Restart policy cannot be updated because AutoRemove "
-                                           "is enabled for the container")
-                new_host["RestartPolicy"] = body["RestartPolicy"]
-            if new_host.get("Memory") and container.host_config.get("Memory") and \
-                    "MemorySwap" not in resources:
-                old = container.host_config
-                if old.get("MemorySwap") == 2 * old.get("Memory", 0) or not old.get("MemorySwap"):
-                    new_host["MemorySwap"] = 0
-            oci = spec.resources(new_host, self._swap)
-            oci.pop("devices", None)
+            new_host, resources = update.updated_host_config(container, body)
+            oci = update.oci_resources(new_host, self._swap)
             if container.state.Running and resources:
-                runtime = self._runtime(container)
-                path = self._layout.monitor_dir(container.id) / "resources.json"
-                path.write_text(json.dumps(oci))
-                proc = await asyncio.create_subprocess_exec(
-                    runtime.path, "--root", str(self._layout.runtime_root / runtime.name),
-                    "update", "--resources", str(path), container.id,
-                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-                _, err = await proc.communicate()
-                if proc.returncode != 0:
-                    raise System(f"Cannot update container {container.id}: "
-                                 f"{err.decode().strip()}")
+                await self._apply_resources(container, oci)
             container.host_config = new_host
             self._save(container)
         self._event(container, "update")
         return []
+
+    async def _apply_resources(self, container: Container, oci: dict[str, Any]) -> None:
+        runtime = self._runtime(container)
+        path = self._layout.monitor_dir(container.id) / "resources.json"
+        path.write_text(json.dumps(oci))
+        proc = await asyncio.create_subprocess_exec(
+            runtime.path, "--root", str(self._layout.runtime_root / runtime.name),
+            "update", "--resources", str(path), container.id,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        _, err = await proc.communicate()
+        if proc.returncode != 0:
+            raise System(f"Cannot update container {container.id}: {err.decode().strip()}")
 
     async def mount_rootfs(self, container: Container) -> Path:
         """The container's root filesystem, mounted (already so while it runs)."""
