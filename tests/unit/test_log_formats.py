@@ -11,6 +11,7 @@ import pytest
 from skiff.drivers.logging import tag
 from skiff.drivers.logging.base import LogContext
 from skiff.drivers.logging.gelf import CHUNK, MAGIC, GelfDriver
+from skiff.drivers.logging.records import RecordBatch
 from skiff.drivers.logging.syslog import SyslogDriver
 from skiff.errdefs import InvalidParameter
 
@@ -65,6 +66,7 @@ def test_gelf_chunks_a_long_message() -> None:
         assert all(c.startswith(MAGIC) and c[11] == len(chunks) for c in chunks)
         assert {c[2:10] for c in chunks} == {chunks[0][2:10]}  # one message id
         assert json.loads(b"".join(c[12:] for c in chunks))["short_message"] == "x" * 5000
+        assert driver.frames(b"x" * (CHUNK * 128 + 1)) == []  # past GELF's 128 chunks
         small = GelfDriver({"gelf-address": "udp://127.0.0.1:9"}, CONTEXT, _never, None)
         try:
             packed = small.frames(small.message("stderr", b"hi\n", 0))
@@ -73,3 +75,17 @@ def test_gelf_chunks_a_long_message() -> None:
             small.close()
     finally:
         driver.close()
+
+
+def test_gelf_counts_a_line_too_long_for_udp() -> None:
+    dropped: list[int] = []
+    driver = GelfDriver({"gelf-address": "udp://127.0.0.1:9",
+                         "gelf-compression-type": "none"}, CONTEXT,
+                        lambda _cid, count: dropped.append(count), None)
+    try:
+        stamp = b"2026-11-30T04:29:51.560429058+00:00"
+        driver.log(RecordBatch(stamp + b" stdout F " + b"y" * (CHUNK * 130) + b"\n" +
+                               stamp + b" stdout F short\n"))
+    finally:
+        driver.close()
+    assert dropped == [1]

@@ -57,6 +57,8 @@ class GelfDriver:
             "_tag": tag.render(options.get("tag", ""), context),
             "_created": rfc3339nano(context.created_ns),
             **{f"_{k}": v for k, v in tag.extra_attributes(options, context).items()}}
+        self._container_id = context.container_id
+        self._dropped = dropped
         self._sender = Sender(transports.connector(address), context.container_id,
                               max_buffer, dropped)
 
@@ -87,8 +89,13 @@ class GelfDriver:
 
     def log(self, batch: RecordBatch) -> None:
         out: list[bytes] = []
+        too_long = 0
         for m in batch.messages():
-            out += self.frames(self.message(m.stream, m.data, m.time_ns))
+            frames = self.frames(self.message(m.stream, m.data, m.time_ns))
+            too_long += not frames
+            out += frames
+        if too_long:
+            self._dropped(self._container_id, too_long)
         self._sender.put(out)
 
     def close(self) -> None:
