@@ -239,8 +239,9 @@ def test_non_blocking_drops_are_counted(daemon: Daemon, docker: DockerCLI,
                     return sample.value
         return 0
 
-    count = wait_until(dropped, timeout=15, what="dropped lines counted")
-    assert 1000 < count <= 2000  # 4 KiB holds a few hundred lines; the receiver never came
+    # 4 KiB holds a few dozen messages and the receiver never comes: most lines are dropped
+    wait_until(lambda: dropped() > 1000, timeout=15, what="over 1000 dropped lines counted")
+    assert dropped() <= 2000
 
 
 def test_cache_disabled_refuses_docker_logs(docker: DockerCLI, named: str,
