@@ -290,7 +290,7 @@ def test_fluentd_forward_protocol(docker: DockerCLI, named: str) -> None:
                "--log-opt", f"fluentd-address=127.0.0.1:{receiver.port}",
                "--log-opt", "fluentd-sub-second-precision=true",
                "--log-opt", "tag=app.{{.Name}}", "busybox", "sh", "-c",
-               "echo first; echo second >&2")
+               "echo first; sleep 0.2; echo second >&2")
         unpacker = msgpack.Unpacker(raw=False)
 
         def two() -> list[list[object]] | None:
