@@ -12,7 +12,9 @@ from skiff.drivers.logging import tag
 from skiff.drivers.logging.base import LogContext
 from skiff.drivers.logging.gelf import CHUNK, MAGIC, GelfDriver
 from skiff.drivers.logging.records import RecordBatch
+from skiff.drivers.logging.registry import LogDriverRegistry
 from skiff.drivers.logging.syslog import SyslogDriver
+from skiff.engine.containers.logs import resolve_config
 from skiff.errdefs import InvalidParameter
 
 CONTEXT = LogContext("a" * 64, "web-1", "sha256:" + "b" * 64, "shop/web:1", 0,
@@ -89,3 +91,15 @@ def test_gelf_counts_a_line_too_long_for_udp() -> None:
     finally:
         driver.close()
     assert dropped == [1]
+
+
+def test_a_new_containers_log_config() -> None:
+    drivers = LogDriverRegistry()
+    assert resolve_config({}, "local", {"max-size": "5m"}, drivers) == \
+        {"Type": "local", "Config": {"max-size": "5m"}}
+    assert resolve_config({"Type": "none", "Config": None}, "local", {"max-size": "5m"},
+                          drivers) == {"Type": "none", "Config": {}}
+    assert resolve_config({"Config": {"max-file": "2", "max-size": "1m"}}, "json-file", {},
+                          drivers)["Config"] == {"max-file": "2", "max-size": "1m"}
+    with pytest.raises(InvalidParameter, match="no log driver named 'nosuch'"):
+        resolve_config({"Type": "nosuch"}, "json-file", {}, drivers)

@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import inotify_simple
 
@@ -53,6 +53,19 @@ class LogDrivers(Protocol):
              container_id: str, config: ReadConfig,
              running: RunningCheck) -> AsyncIterator[list[LogMessage]]:
         """The container's logs read back (NotImplementedYet when the driver cannot)."""
+
+
+def resolve_config(requested: dict[str, Any], default_type: str,
+                   default_options: dict[str, str], drivers: LogDrivers) -> dict[str, Any]:
+    """A new container's LogConfig: the daemon's driver when it names none (with the options
+    it gives, or the daemon's), checked by the driver."""
+    config = dict(requested)
+    if not config.get("Type"):
+        config = {"Type": default_type,
+                  "Config": dict(config.get("Config") or default_options)}
+    config["Config"] = dict(config.get("Config") or {})
+    drivers.validate(config["Type"], config["Config"])
+    return config
 
 
 @dataclass

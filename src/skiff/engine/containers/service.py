@@ -281,15 +281,9 @@ class ContainerService:
         runtime = host_config.get("Runtime") or self._defaults.runtime
         if runtime not in self._runtimes:
             raise InvalidParameter(f"unknown or invalid runtime name: {runtime}")
-        log_config = dict(host_config.get("LogConfig") or {})
-        if not log_config.get("Type"):
-            log_config = {"Type": self._defaults.log_type,
-                          "Config": dict(log_config.get("Config") or
-                                         self._defaults.log_options or {})}
-        log_config.setdefault("Config", {})
-        log_config["Config"] = log_config["Config"] or {}
-        self.log_drivers.validate(log_config["Type"], log_config["Config"])
-        host_config["LogConfig"] = log_config
+        host_config["LogConfig"] = logs.resolve_config(
+            host_config.get("LogConfig") or {}, self._defaults.log_type,
+            self._defaults.log_options or {}, self.log_drivers)
         container_id = secrets.token_hex(32)
         merged["Image"] = image_ref
         merged.setdefault("Hostname", "")
