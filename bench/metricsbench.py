@@ -10,17 +10,9 @@ import time
 from typing import Any
 
 from daemons import Engine, docker_cli
-from measure import SETTLE_S
+from measure import SETTLE_S, cli
 
 NAME = "skiff-bench-metrics"
-
-
-def _docker(engine: Engine, *args: str, timeout: float = 120) -> str:
-    proc = subprocess.run([docker_cli(), "-H", f"unix://{engine.sock}", *args],
-                          capture_output=True, text=True, timeout=timeout, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"docker {' '.join(args)} -> {proc.returncode}: {proc.stderr[-300:]}")
-    return proc.stdout
 
 
 def scrape(address: str) -> tuple[float, bytes]:
@@ -47,7 +39,7 @@ def run(engines: list[Engine], containers: int, runs: int) -> dict[str, Any]:
     try:
         for engine in engines:
             for name in names:
-                _docker(engine, "run", "-d", "--init", "--network", "none", "--name", name,
+                cli(engine, "run", "-d", "--init", "--network", "none", "--name", name,
                         "busybox", "sleep", "900")
             scrape(engine.metrics)  # warm
         for _ in range(runs):

@@ -11,18 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from daemons import Engine, docker_cli
-from measure import SETTLE_S
+from measure import SETTLE_S, cli, cli_output
 
 CONTAINERS = 10
 NAME = "skiff-bench-stats"
-
-
-def _docker(engine: Engine, *args: str, timeout: float = 120) -> str:
-    proc = subprocess.run([docker_cli(), "-H", f"unix://{engine.sock}", *args],
-                          capture_output=True, text=True, timeout=timeout, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"docker {' '.join(args)} -> {proc.returncode}: {proc.stderr[-300:]}")
-    return proc.stdout
 
 
 def _api_once(engine: Engine, names: list[str]) -> float:
@@ -46,14 +38,14 @@ def run(engines: list[Engine], runs: int) -> dict[str, Any]:
     try:
         for engine in engines:
             for i in range(CONTAINERS):
-                _docker(engine, "run", "-d", "--init", "--network", "none", "--name",
+                cli(engine, "run", "-d", "--init", "--network", "none", "--name",
                         f"{NAME}-{i}", "busybox", "sleep", "600")
-            _docker(engine, "stats", "--no-stream")  # warm: the kept samples exist
+            cli(engine, "stats", "--no-stream")  # warm: the kept samples exist
         for _ in range(runs):
             for engine in engines:
                 time.sleep(SETTLE_S)
                 start = time.perf_counter()
-                out = _docker(engine, "stats", "--no-stream")
+                out = cli_output(engine, "stats", "--no-stream").decode()
                 results[engine.name]["no_stream_s"].append(time.perf_counter() - start)
                 if out.count(NAME) != CONTAINERS:
                     raise RuntimeError(f"{engine.name}: stats listed {out.count(NAME)} "

@@ -11,8 +11,7 @@ import msgpack
 
 from skiff.drivers.logging import tag, transports
 from skiff.drivers.logging.base import Dropped, LogContext
-from skiff.drivers.logging.records import RecordBatch
-from skiff.drivers.logging.remote import Sender
+from skiff.drivers.logging.remote import RemoteDriver
 from skiff.errdefs import InvalidParameter
 
 OPTIONS = frozenset({"fluentd-address", "fluentd-async", "fluentd-async-connect",
@@ -51,7 +50,7 @@ def _event_time(ns: int) -> msgpack.ExtType:
     return msgpack.ExtType(0, struct.pack(">II", ns // 1_000_000_000, ns % 1_000_000_000))
 
 
-class FluentdDriver:
+class FluentdDriver(RemoteDriver):
     name = "fluentd"
 
     def __init__(self, options: dict[str, str], context: LogContext, dropped: Dropped,
@@ -61,8 +60,8 @@ class FluentdDriver:
         self._base = {"container_id": context.container_id,
                       "container_name": "/" + context.name,
                       **tag.extra_attributes(options, context)}
-        self._sender = Sender(transports.connector(address(options)), context.container_id,
-                              max_buffer, dropped)
+        super().__init__(transports.connector(address(options)), context.container_id,
+                         max_buffer, dropped)
 
     def entry(self, stream: str, data: bytes, ns: int) -> bytes:
         """One forward-protocol message."""
@@ -71,8 +70,5 @@ class FluentdDriver:
         when = _event_time(ns) if self._precise else ns // 1_000_000_000
         return bytes(msgpack.packb([self._tag, when, record]))
 
-    def log(self, batch: RecordBatch) -> None:
-        self._sender.put([self.entry(m.stream, m.data, m.time_ns) for m in batch.messages()])
-
-    def close(self) -> None:
-        self._sender.close()
+    def encode(self, stream: str, data: bytes, ns: int) -> list[bytes]:
+        return [self.entry(stream, data, ns)]

@@ -12,8 +12,7 @@ import zlib
 from skiff.api.timefmt import rfc3339nano
 from skiff.drivers.logging import tag, transports
 from skiff.drivers.logging.base import Dropped, LogContext
-from skiff.drivers.logging.records import RecordBatch
-from skiff.drivers.logging.remote import Sender
+from skiff.drivers.logging.remote import RemoteDriver
 from skiff.errdefs import InvalidParameter
 
 OPTIONS = frozenset({"gelf-address", "gelf-compression-type", "gelf-compression-level",
@@ -41,7 +40,7 @@ def validate(options: dict[str, str]) -> None:
         raise InvalidParameter("gelf-compression-level must be a number between -1 and 9")
 
 
-class GelfDriver:
+class GelfDriver(RemoteDriver):
     name = "gelf"
 
     def __init__(self, options: dict[str, str], context: LogContext, dropped: Dropped,
@@ -57,10 +56,8 @@ class GelfDriver:
             "_tag": tag.render(options.get("tag", ""), context),
             "_created": rfc3339nano(context.created_ns),
             **{f"_{k}": v for k, v in tag.extra_attributes(options, context).items()}}
-        self._container_id = context.container_id
-        self._dropped = dropped
-        self._sender = Sender(transports.connector(address), context.container_id,
-                              max_buffer, dropped)
+        super().__init__(transports.connector(address), context.container_id, max_buffer,
+                         dropped)
 
     def message(self, stream: str, data: bytes, ns: int) -> bytes:
         """The GELF document of one line."""
@@ -87,16 +84,5 @@ class GelfDriver:
         return [MAGIC + ident + bytes([n, len(pieces)]) + piece
                 for n, piece in enumerate(pieces)]
 
-    def log(self, batch: RecordBatch) -> None:
-        out: list[bytes] = []
-        too_long = 0
-        for m in batch.messages():
-            frames = self.frames(self.message(m.stream, m.data, m.time_ns))
-            too_long += not frames
-            out += frames
-        if too_long:
-            self._dropped(self._container_id, too_long)
-        self._sender.put(out)
-
-    def close(self) -> None:
-        self._sender.close()
+    def encode(self, stream: str, data: bytes, ns: int) -> list[bytes]:
+        return self.frames(self.message(stream, data, ns))

@@ -11,8 +11,7 @@ import struct
 
 from skiff.drivers.logging import tag, transports
 from skiff.drivers.logging.base import Dropped, LogContext
-from skiff.drivers.logging.records import RecordBatch
-from skiff.drivers.logging.remote import Sender
+from skiff.drivers.logging.remote import RemoteDriver
 from skiff.errdefs import InvalidParameter
 
 SOCKET = "/run/systemd/journal/socket"
@@ -31,7 +30,7 @@ def field_name(key: str) -> str:
     return _NOT_FIELD.sub("_", key.upper()).lstrip("_") or "X"
 
 
-def encode(fields: list[tuple[str, str]]) -> bytes:
+def native_entry(fields: list[tuple[str, str]]) -> bytes:
     """One entry in the native protocol (values with newlines carry their length)."""
     out = bytearray()
     for key, value in fields:
@@ -43,7 +42,7 @@ def encode(fields: list[tuple[str, str]]) -> bytes:
     return bytes(out)
 
 
-class JournaldDriver:
+class JournaldDriver(RemoteDriver):
     name = "journald"
 
     def __init__(self, options: dict[str, str], context: LogContext, dropped: Dropped,
@@ -56,9 +55,8 @@ class JournaldDriver:
                         ("SYSLOG_IDENTIFIER", container_tag)]
         self._fields += [(field_name(k), v)
                          for k, v in tag.extra_attributes(options, context).items()]
-        self._sender = Sender(transports.connector(transports.Address("unixgram",
-                                                                      path=socket_path)),
-                              context.container_id, max_buffer, dropped)
+        connect = transports.connector(transports.Address("unixgram", path=socket_path))
+        super().__init__(connect, context.container_id, max_buffer, dropped)
 
     def entry(self, stream: str, data: bytes, ns: int) -> bytes:
         partial = not data.endswith(b"\n")
@@ -67,10 +65,7 @@ class JournaldDriver:
                   ("SYSLOG_TIMESTAMP", str(ns // 1000)), *self._fields]
         if partial:
             fields.append(("CONTAINER_PARTIAL_MESSAGE", "true"))
-        return encode(fields)
+        return native_entry(fields)
 
-    def log(self, batch: RecordBatch) -> None:
-        self._sender.put([self.entry(m.stream, m.data, m.time_ns) for m in batch.messages()])
-
-    def close(self) -> None:
-        self._sender.close()
+    def encode(self, stream: str, data: bytes, ns: int) -> list[bytes]:
+        return [self.entry(stream, data, ns)]

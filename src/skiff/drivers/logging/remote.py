@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from skiff.drivers.logging.base import Dropped
+from skiff.drivers.logging.records import RecordBatch
 
 BLOCKING_LIMIT = 16 * 1024 * 1024
 BACKOFF_MAX = 5.0
@@ -47,8 +48,9 @@ class Sender:
                                         daemon=True)
         self._thread.start()
 
-    def put(self, frames: list[bytes]) -> None:
-        lost = 0
+    def put(self, frames: list[bytes], unsendable: int = 0) -> None:
+        """Queue ``frames``; ``unsendable`` lines that had none count as dropped too."""
+        lost = unsendable
         with self._cond:
             for frame in frames:
                 if self._bytes + len(frame) > self._limit:
@@ -101,3 +103,29 @@ class Sender:
             with contextlib.suppress(OSError):
                 self._transport.close()
             self._transport = None
+
+
+class RemoteDriver:
+    """A driver that turns each line into frames (``encode``) for a Sender of its own."""
+
+    name = ""
+
+    def __init__(self, connect: Callable[[], Transport], container_id: str,
+                 max_buffer: int | None, dropped: Dropped) -> None:
+        self._sender = Sender(connect, container_id, max_buffer, dropped)
+
+    def encode(self, stream: str, data: bytes, ns: int) -> list[bytes]:
+        """The frames of one line (none: it cannot be sent, and counts as dropped)."""
+        raise NotImplementedError
+
+    def log(self, batch: RecordBatch) -> None:
+        frames: list[bytes] = []
+        unsendable = 0
+        for message in batch.messages():
+            encoded = self.encode(message.stream, message.data, message.time_ns)
+            unsendable += not encoded
+            frames += encoded
+        self._sender.put(frames, unsendable)
+
+    def close(self) -> None:
+        self._sender.close()

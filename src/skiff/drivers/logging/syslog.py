@@ -9,8 +9,7 @@ import time
 
 from skiff.drivers.logging import tag, transports
 from skiff.drivers.logging.base import Dropped, LogContext
-from skiff.drivers.logging.records import RecordBatch
-from skiff.drivers.logging.remote import Sender
+from skiff.drivers.logging.remote import RemoteDriver
 from skiff.errdefs import InvalidParameter
 
 OPTIONS = frozenset({"syslog-address", "syslog-facility", "syslog-tls-ca-cert",
@@ -52,7 +51,7 @@ def _stamp(ns: int, fmt: str) -> str:
     return base + zone
 
 
-class SyslogDriver:
+class SyslogDriver(RemoteDriver):
     name = "syslog"
 
     def __init__(self, options: dict[str, str], context: LogContext, dropped: Dropped,
@@ -71,8 +70,8 @@ class SyslogDriver:
             tls = transports.tls_context(
                 options.get("syslog-tls-ca-cert"), options.get("syslog-tls-cert"),
                 options.get("syslog-tls-key"), options.get("syslog-tls-skip-verify") == "true")
-        self._sender = Sender(transports.connector(address, tls), context.container_id,
-                              max_buffer, dropped)
+        super().__init__(transports.connector(address, tls), context.container_id,
+                         max_buffer, dropped)
 
     def frame(self, stream: str, data: bytes, ns: int) -> bytes:
         """One message, framed for the transport."""
@@ -91,8 +90,5 @@ class SyslogDriver:
                        f"{self._tag}[{self._pid}]: {text}").encode()
         return message + b"\n" if self._stream else message
 
-    def log(self, batch: RecordBatch) -> None:
-        self._sender.put([self.frame(m.stream, m.data, m.time_ns) for m in batch.messages()])
-
-    def close(self) -> None:
-        self._sender.close()
+    def encode(self, stream: str, data: bytes, ns: int) -> list[bytes]:
+        return [self.frame(stream, data, ns)]

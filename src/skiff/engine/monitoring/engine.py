@@ -52,6 +52,16 @@ BUILD_FAILURES = ("build_canceled", "build_target_not_reachable_error",
                   "missing_onbuild_arguments_error", "unknown_instruction_error")
 
 
+def _actions(registry: CollectorRegistry, kind: str, actions: tuple[str, ...]) -> Histogram:
+    """dockerd's ``engine_daemon_<kind>_actions_seconds``, every action shown from the start."""
+    histogram = Histogram(f"engine_daemon_{kind}_actions_seconds",
+                          f"The number of seconds it takes to process each {kind} action",
+                          ["action"], buckets=BUCKETS, registry=registry)
+    for action in actions:
+        histogram.labels(action)
+    return histogram
+
+
 class EngineMetrics:
     """dockerd's engine metrics on a registry of their own; implements the engine's
     Telemetry, and keeps the per-container counts the container collector exports."""
@@ -60,24 +70,9 @@ class EngineMetrics:
         self.registry = registry
         self._lock = threading.Lock()
         self._counts: dict[str, ContainerCounts] = {}
-        self._container_actions = Histogram(
-            "engine_daemon_container_actions_seconds",
-            "The number of seconds it takes to process each container action",
-            ["action"], buckets=BUCKETS, registry=registry)
-        for action in CONTAINER_ACTIONS:
-            self._container_actions.labels(action)
-        self._network_actions = Histogram(
-            "engine_daemon_network_actions_seconds",
-            "The number of seconds it takes to process each network action",
-            ["action"], buckets=BUCKETS, registry=registry)
-        for action in NETWORK_ACTIONS:
-            self._network_actions.labels(action)
-        self._image_actions = Histogram(
-            "engine_daemon_image_actions_seconds",
-            "The number of seconds it takes to process each image action",
-            ["action"], buckets=BUCKETS, registry=registry)
-        for action in IMAGE_ACTIONS:
-            self._image_actions.labels(action)
+        self._container_actions = _actions(registry, "container", CONTAINER_ACTIONS)
+        self._network_actions = _actions(registry, "network", NETWORK_ACTIONS)
+        self._image_actions = _actions(registry, "image", IMAGE_ACTIONS)
         self._engine = Gauge("engine_daemon_engine_info",
                              "The information related to the engine and the OS it is running "
                              "on", list(INFO_LABELS), registry=registry)
