@@ -26,6 +26,11 @@ def test_flags_and_json_parameters() -> None:
     assert options.extra_hosts == ["a:1.2.3.4", "b:5.6.7.8"]
 
 
+def test_null_maps_and_lists_from_go_clients_are_empty() -> None:
+    options = from_query({"buildargs": "null", "labels": "null", "cachefrom": "null"}, [])
+    assert options.build_args == {} and options.labels == {} and options.cache_from == []
+
+
 @pytest.mark.parametrize("query", [{"buildargs": "[1]"}, {"buildargs": "{"},
                                    {"cachefrom": '"x"'}])
 def test_bad_parameters_are_refused(query: dict[str, str]) -> None:

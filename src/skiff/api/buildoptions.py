@@ -80,9 +80,10 @@ def _json(query: Mapping[str, str], name: str, default: Any) -> Any:
     if not raw:
         return default
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except ValueError:
         raise InvalidParameter(f"invalid {name}: {raw}") from None
+    return default if value is None else value  # Go clients send a nil map or slice as null
 
 
 def _int(query: Mapping[str, str], name: str) -> int:
