@@ -38,7 +38,9 @@ def test_volumes_short_syntax() -> None:
         "bind": {"create_host_path": True}}
     assert canonical.volume_mount("db:/var/lib/db", "v") == {
         "type": "volume", "source": "db", "target": "/var/lib/db", "volume": {}}
-    assert canonical.volume_mount("/cache", "v") == {"type": "volume", "target": "/cache"}
+    assert canonical.volume_mount("/cache", "v") == {"type": "volume", "target": "/cache",
+                                                     "volume": {}}
+    assert canonical.volume_mount("/c", "v") == {"type": "volume", "target": "/c"}
 
 
 def test_service_short_syntaxes() -> None:

@@ -101,8 +101,9 @@ def volume_mount(value: Any, where: str) -> dict[str, Any]:
     parts = text.split(":")
     if len(parts) > 3 or not text:
         raise ComposeError(f"{where}: invalid spec: {text}: too many colons")
-    if len(parts) == 1:
-        return {"type": "volume", "target": parts[0]}
+    if len(parts) == 1:  # compose-go gives a volume its options unless the spec is tiny
+        return {"type": "volume", "target": parts[0], **({"volume": {}} if len(text) > 2
+                                                          else {})}
     source, target = parts[0], parts[1]
     modes = parts[2].split(",") if len(parts) == 3 else []
     is_path = source.startswith((".", "/", "~")) or source == ""

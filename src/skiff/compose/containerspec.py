@@ -1,11 +1,9 @@
 """A service's container as the Engine API creates it: the config, host config and first
-network of ``POST /containers/create``, with compose's labels; and the service's config hash,
-which says when a container no longer matches its service."""
+network of ``POST /containers/create``, with compose's labels (the config hash is
+:mod:`skiff.compose.confighash`'s)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,19 +11,8 @@ from skiff.api.humanize import ram_in_bytes
 from skiff.api.timefmt import parse_duration_ns
 from skiff.compose import labels as L
 from skiff.compose.canonical import ComposeError
+from skiff.compose.confighash import config_hash
 from skiff.compose.model import Mount, Project, Service
-
-# what changes nothing in a container: left out of the config hash, as compose leaves them
-UNHASHED = frozenset({"build", "pull_policy", "scale", "profiles", "develop", "attach",
-                      "depends_on", "name"})
-
-
-def config_hash(service: Service) -> str:
-    data = service.model_dump(mode="json", exclude=set(UNHASHED), exclude_defaults=True)
-    if service.deploy is not None:
-        data.get("deploy", {}).pop("replicas", None)
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def image_name(project: Project, service: Service) -> str:

@@ -14,6 +14,7 @@ from skiff.client import APIError, Client
 from skiff.compose import containerspec, observe
 from skiff.compose import labels as L
 from skiff.compose.canonical import ComposeError
+from skiff.compose.confighash import config_hash
 from skiff.compose.gates import Gates
 from skiff.compose.graph import Graph
 from skiff.compose.images import Images
@@ -95,7 +96,7 @@ class Converger:
         def converge(name: str) -> None:
             service = self.project.services[name]
             replicas = options.scale.get(name, service.replicas)
-            desired = Desired(name, replicas, containerspec.config_hash(service),
+            desired = Desired(name, replicas, config_hash(service),
                               self.service_images[name])
             actions = service_actions(desired, observed, policy)
             with self._lock:

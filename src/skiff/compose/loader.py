@@ -233,10 +233,12 @@ def _include(tree: dict[str, Any], options: Options, base: Path, variables: dict
 
 
 def _environment(name: str, spec: dict[str, Any], variables: Mapping[str, Variable],
-                 origins: dict[str, str]) -> dict[str, str]:
+                 origins: dict[str, str]) -> dict[str, str | None]:
     """A container's environment: its ``env_file`` files in order, then ``environment``;
-    a variable named without a value takes the shell's (or ``.env``'s), or is left out."""
-    env: dict[str, str] = {}
+    a variable named without a value takes the shell's (or ``.env``'s), or stays without one
+    (``None``: not in the container, but in the config hash, overriding an ``env_file``
+    value, as compose v2 has it)."""
+    env: dict[str, str | None] = {}
 
     def lookup(name: str) -> str | None:
         return variables[name].value if name in variables else None
@@ -256,10 +258,35 @@ def _environment(name: str, spec: dict[str, Any], variables: Mapping[str, Variab
             if key in variables:
                 env[key] = variables[key].value
                 origins[key] = f"environment (from {variables[key].source})"
+            else:
+                env[key] = None
+                origins.pop(key, None)
             continue
         env[key] = value
         origins[key] = "environment"
     return env
+
+
+def _implied_dependencies(spec: dict[str, Any]) -> None:
+    """The services a service's ``links``, ``service:`` namespaces and ``volumes_from`` name
+    become dependencies it starts after, as compose-go makes them (restarted with it, but for
+    ``volumes_from``), unless ``depends_on`` names them already."""
+    implied: dict[str, bool] = {}
+    for link in spec.get("links") or []:
+        implied.setdefault(str(link).split(":")[0], True)
+    for key in ("network_mode", "ipc", "pid", "uts", "cgroup"):
+        value = spec.get(key)
+        if isinstance(value, str) and value.startswith("service:"):
+            implied.setdefault(value.removeprefix("service:"), True)
+    for source in spec.get("volumes_from") or []:
+        if not str(source).startswith("container:"):
+            implied.setdefault(str(source).split(":")[0], False)
+    if implied:
+        depends = dict(spec.get("depends_on") or {})
+        for name, restart in implied.items():
+            depends.setdefault(name, {"condition": "service_started", "restart": restart,
+                                      "required": True})
+        spec["depends_on"] = depends
 
 
 def _active(spec: dict[str, Any], profiles: set[str]) -> bool:
@@ -330,6 +357,7 @@ def load(options: Options, stdin: str | None = None) -> Loaded:
         spec["environment"] = _environment(sname, spec, variables, origins[sname])
         spec.pop("env_file", None)
     for spec in services.values():
+        _implied_dependencies(spec)
         if not spec.get("networks") and not spec.get("network_mode"):
             spec["networks"] = {"default": None}
     if any("default" in (s.get("networks") or {}) for s in services.values()):

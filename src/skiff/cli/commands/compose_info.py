@@ -45,7 +45,7 @@ def config(session: Session, args: argparse.Namespace) -> int:
                                   for s in project.services.values()))
         return 0
     if args.hash is not None:
-        from skiff.compose.containerspec import config_hash
+        from skiff.compose.confighash import config_hash
 
         wanted = [n for n in args.hash.split(",") if n]
         for name, service in project.services.items():
