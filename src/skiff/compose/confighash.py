@@ -4,6 +4,7 @@ honoured, compose-go's own encodings of sizes, durations, env files, hosts and u
 ``build``, ``pull_policy``, ``scale`` and ``deploy.replicas`` left out as compose leaves them,
 and ``env_file`` too: ``up`` hashes the environment with the files' variables merged in and
 the files dropped.
+``gw_priority`` and ``interface_name`` are not hashed: compose 2.26 drops them.
 Fields compose-go has and skiff's model does not (``blkio_config``, ``credential_spec``,
 ``gpus``, ...) are never set, so they are absent on both sides."""
 
@@ -190,8 +191,7 @@ def _network(network: ServiceNetwork | None) -> g.Struct | None:
     if network is None:
         return None
     n = network
-    return g.omit(("priority", n.priority), ("gw_priority", n.gw_priority),
-                  ("aliases", n.aliases), ("ipv4_address", n.ipv4_address),
+    return g.omit(("priority", n.priority), ("aliases", n.aliases), ("ipv4_address", n.ipv4_address),
                   ("ipv6_address", n.ipv6_address), ("link_local_ips", n.link_local_ips),
                   ("mac_address", n.mac_address), ("driver_opts", n.driver_opts))
 
@@ -259,7 +259,7 @@ def _device(device: Any) -> g.Struct:
 def _ulimit(value: int | dict[str, int]) -> Any:
     """``UlimitsConfig``: a single number, else its soft and hard limits."""
     if isinstance(value, int):
-        return value
+        return value if value else g.Struct()
     return g.omit(("soft", value.get("soft")), ("hard", value.get("hard")))
 
 

@@ -118,6 +118,10 @@ def _resolve_paths(service: dict[str, Any], base: Path) -> None:
     for entry in service.get("env_file") or []:
         if isinstance(entry, dict):
             entry["path"] = str(base / os.path.expanduser(entry["path"]))
+    develop = service.get("develop")
+    for rule in (develop.get("watch") or []) if isinstance(develop, dict) else []:
+        if isinstance(rule, dict) and rule.get("path"):
+            rule["path"] = os.path.normpath(base / os.path.expanduser(str(rule["path"])))
 
 
 def _top_paths(tree: dict[str, Any], base: Path) -> None:
@@ -329,11 +333,11 @@ def load(options: Options, stdin: str | None = None) -> Loaded:
         files = _files(options, variables)
     reader = _Reader(variables, options.interpolate)
     tree: dict[str, Any] = {}
-    for path in files:
-        tree = merge.merge(tree, reader.read(path, working_dir,
-                                             stdin if str(path) == "-" else None))
+    for path in files:  # each file's extends applied on its own, then the files merged
+        one = reader.read(path, working_dir, stdin if str(path) == "-" else None)
+        _extends(one, reader, path if str(path) != "-" else first)
+        tree = merge.merge(tree, one)
     tree = merge.strip(tree)
-    _extends(tree, reader, first)
     _include(tree, options, working_dir, variables)
     given = options.project_name or (variables["COMPOSE_PROJECT_NAME"].value
                                      if "COMPOSE_PROJECT_NAME" in variables else "")
