@@ -192,7 +192,8 @@ def _network(network: ServiceNetwork | None) -> g.Struct | None:
         return None
     n = network
     return g.omit(("priority", n.priority), ("aliases", n.aliases),
-                  ("ipv4_address", n.ipv4_address), ("ipv6_address", n.ipv6_address), ("link_local_ips", n.link_local_ips),
+                  ("ipv4_address", n.ipv4_address), ("ipv6_address", n.ipv6_address),
+                  ("link_local_ips", n.link_local_ips),
                   ("mac_address", n.mac_address), ("driver_opts", n.driver_opts))
 
 
