@@ -3,7 +3,6 @@ names and paths, what is left unset left out), as YAML or JSON."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from skiff.compose import yamlfile
@@ -50,7 +49,8 @@ def tree(project: Project) -> dict[str, Any]:
 
 
 def render(project: Project, fmt: str = "yaml") -> str:
-    data = tree(project)
-    if fmt == "json":
-        return json.dumps(data, indent=4) + "\n"
-    return yamlfile.dump(data)
+    if fmt == "json":  # compose v2's own rendering of its Go types
+        from skiff.compose import configjson
+
+        return configjson.render(project)
+    return yamlfile.dump(tree(project))

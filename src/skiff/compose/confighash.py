@@ -17,6 +17,7 @@ from skiff.api.humanize import ram_in_bytes
 from skiff.api.timefmt import parse_duration_ns
 from skiff.compose import gojson as g
 from skiff.compose.model import (
+    Build,
     Deploy,
     FileRef,
     Healthcheck,
@@ -35,11 +36,18 @@ def config_hash(service: Service) -> str:
 
 def service_json(service: Service) -> str:
     """What compose v2 hashes: its ``ServiceConfig`` as Go's ``json.Marshal`` writes it."""
+    return g.dumps(service_config(service))
+
+
+def service_config(service: Service, whole: bool = False) -> g.Struct:
+    """compose-go's ``ServiceConfig`` of a service: what is hashed, or (``whole``) all of it,
+    as ``config --format json`` shows it."""
     s = service
-    return g.dumps(g.fields(
+    return g.fields(
         ("profiles", s.profiles, True),
         ("annotations", _mapping(s.annotations), True),
         ("attach", g.Ptr(s.attach) if "attach" in s.model_fields_set else None, True),
+        ("build", _build(s.build) if whole else None, True),
         ("develop", _develop(s.develop), True),
         ("cap_add", s.cap_add, True),
         ("cap_drop", s.cap_drop, True),
@@ -57,7 +65,7 @@ def service_json(service: Service) -> str:
                                     ("restart", d.restart, True),
                                     ("required", d.required, False))
                         for k, d in s.depends_on.items()}, True),
-        ("deploy", _deploy(s.deploy), True),
+        ("deploy", _deploy(s.deploy, s.scale, whole), True),
         ("devices", [_device(d) for d in s.devices], True),
         ("dns", s.dns, True),
         ("dns_opt", s.dns_opt, True),
@@ -91,9 +99,12 @@ def service_json(service: Service) -> str:
         ("platform", s.platform, True),
         ("ports", [_port(p) for p in s.ports], True),
         ("privileged", s.privileged, True),
+        ("pull_policy", ("missing" if s.pull_policy == "if_not_present" else s.pull_policy)
+         if whole else None, True),
         ("read_only", s.read_only, True),
         ("restart", s.restart, True),
         ("runtime", s.runtime, True),
+        ("scale", g.Ptr(s.scale) if whole and s.scale is not None else None, True),
         ("secrets", [_file_ref(r, "/run/secrets/") for r in s.secrets], True),
         ("security_opt", s.security_opt, True),
         ("shm_size", _bytes(s.shm_size), True),
@@ -113,7 +124,32 @@ def service_json(service: Service) -> str:
         ("working_dir", s.working_dir, True),
         ("post_start", [_hook(h) for h in s.post_start], True),
         ("pre_stop", [_hook(h) for h in s.pre_stop], True),
-    ))
+    )
+
+
+def _build(build: Build | None) -> g.Struct | None:
+    """compose-go's ``BuildConfig``; ``ssh`` is left out (Go writes it as invalid JSON)."""
+    if build is None:
+        return None
+    b = build
+    dockerfile = b.dockerfile or (None if b.dockerfile_inline else "Dockerfile")
+    hosts = b.extra_hosts if isinstance(b.extra_hosts, list) else \
+        [f"{k}={v}" for k, v in (b.extra_hosts or {}).items()]
+    contexts = b.additional_contexts if isinstance(b.additional_contexts, dict) else \
+        dict(x.partition("=")[::2] for x in b.additional_contexts or [])
+    return g.omit(("context", b.context), ("dockerfile", dockerfile),
+                  ("dockerfile_inline", b.dockerfile_inline), ("entitlements", b.entitlements),
+                  ("args", b.args), ("labels", _mapping(b.labels)),
+                  ("cache_from", b.cache_from), ("cache_to", b.cache_to),
+                  ("no_cache", b.no_cache), ("additional_contexts", contexts),
+                  ("pull", b.pull), ("extra_hosts", _hosts(hosts)), ("isolation", b.isolation),
+                  ("network", b.network), ("target", b.target),
+                  ("secrets", [_file_ref(FileRef.model_validate(x) if isinstance(x, dict)
+                                         else FileRef(source=str(x)), "/run/secrets/")
+                               for x in b.secrets]),
+                  ("shm_size", _bytes(b.shm_size)), ("tags", b.tags),
+                  ("ulimits", {k: _ulimit(v) for k, v in (b.ulimits or {}).items()}),
+                  ("platforms", b.platforms), ("privileged", b.privileged))
 
 
 def _mapping(values: dict[str, str | None]) -> dict[str, str]:
@@ -323,7 +359,7 @@ def _update(update: dict[str, Any] | None) -> g.Struct | None:
                   ("order", u.get("order")))
 
 
-def _deploy(deploy: Deploy | None) -> g.Struct | None:
+def _deploy(deploy: Deploy | None, scale: int | None, whole: bool) -> g.Struct | None:
     """``deploy`` with its ``replicas`` left out; ``resources`` and ``placement`` are Go
     structs, always written."""
     if deploy is None:
@@ -347,7 +383,10 @@ def _deploy(deploy: Deploy | None) -> g.Struct | None:
                        ("preferences", [g.omit(("spread", x.get("spread")))
                                         for x in p.get("preferences") or []]),
                        ("max_replicas_per_node", p.get("max_replicas_per_node")))
-    return g.fields(("mode", d.mode, True), ("labels", labels, True),
+    count = scale if scale is not None else d.replicas  # compose-go makes them agree
+    replicas = g.Ptr(count) if whole and count is not None else None
+    return g.fields(("mode", d.mode, True), ("replicas", replicas, True),
+                    ("labels", labels, True),
                     ("update_config", _update(d.update_config), True),
                     ("rollback_config", _update(d.rollback_config), True),
                     ("resources", resources, False),

@@ -94,10 +94,14 @@ def _fraction(value: int, scale: int) -> str:
     return f"{whole}.{decimals}" if decimals else str(whole)
 
 
+# what Go escapes in strings beyond JSON's own: HTML's <, > and &, and JavaScript's line ends
+ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+           ("\u2029", "\\u2029"))
+
+
 def _string(text: str) -> str:
     out = json.dumps(text, ensure_ascii=False)
-    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, escape in ESCAPES:
         out = out.replace(char, escape)
     return out
 

@@ -6,6 +6,7 @@ corpus of varied compose files."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -213,3 +214,17 @@ def test_config_hash_equals_compose_v2s(corpus: str, tmp_path: Path) -> None:
     assert len(theirs) > 4
     assert {n: h for n, h in ours.items() if h != theirs.get(n)} == {}
     assert set(ours) == set(theirs)
+
+
+@pytest.mark.parametrize("corpus", sorted(p.name for p in CORPUS.iterdir()))
+def test_config_json_equals_compose_v2s(corpus: str, tmp_path: Path) -> None:
+    """``config --format json`` alike, keys in the same order (the project's own ``x-``
+    keys aside: skiff's model keeps none)."""
+    directory = tmp_path / corpus
+    shutil.copytree(CORPUS / corpus, directory)
+    host = f"unix://{tmp_path}/no-daemon.sock"
+    args = ("--profile", "all", "config", "--format", "json")
+    theirs = json.loads(Compose([V2], host, directory, "corpus")(*args).stdout)
+    ours = json.loads(Compose(SKIFF, host, directory, "corpus")(*args).stdout)
+    theirs = {k: v for k, v in theirs.items() if not k.startswith("x-")}
+    assert json.dumps(ours, indent=1) == json.dumps(theirs, indent=1)
