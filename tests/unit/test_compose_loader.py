@@ -91,3 +91,27 @@ def test_bad_files(tmp_path: Path) -> None:
         _write(tmp_path, {"compose.yaml": text})
         with pytest.raises(ComposeError, match=message.replace(".", r"\.")):
             _load(tmp_path)
+
+
+def test_compose_go_normalisations(tmp_path: Path) -> None:
+    """What compose-go makes of a file: label files read into labels, links, volumes_from and
+    ``service:`` namespaces as dependencies, unset variables kept unset, extends per file,
+    resources no service uses left out."""
+    _write(tmp_path, {
+        "labels.txt": "from.file=yes\nboth=file\n",
+        "compose.yaml": "services:\n"
+                        "  base:\n    image: busybox\n    environment: [KEEP=1]\n"
+                        "  web:\n    extends: base\n    label_file: labels.txt\n"
+                        "    labels: {both: own}\n    links: [db]\n    volumes_from: [db]\n"
+                        "    pid: service:db\n    environment: [UNSET_ONE]\n"
+                        "  db:\n    image: busybox\n"
+                        "networks:\n  unused: {}\nvolumes:\n  unused: {}\n",
+        "compose.override.yaml": "services:\n  base:\n    environment: [LATE=1]\n"})
+    project = _load(tmp_path).project  # type: ignore[attr-defined]
+    web = project.services["web"]
+    assert web.labels == {"from.file": "yes", "both": "own"}
+    assert web.label_file == []
+    assert {k: (d.restart, d.required) for k, d in web.depends_on.items()} == {
+        "db": (True, True)}
+    assert web.environment == {"KEEP": "1", "UNSET_ONE": None}  # the override's LATE: base's
+    assert set(project.networks) == {"default"} and project.volumes == {}

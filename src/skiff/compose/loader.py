@@ -118,6 +118,9 @@ def _resolve_paths(service: dict[str, Any], base: Path) -> None:
     for entry in service.get("env_file") or []:
         if isinstance(entry, dict):
             entry["path"] = str(base / os.path.expanduser(entry["path"]))
+    if isinstance(service.get("label_file"), list):
+        service["label_file"] = [str(base / os.path.expanduser(str(f)))
+                                 for f in service["label_file"]]
     develop = service.get("develop")
     for rule in (develop.get("watch") or []) if isinstance(develop, dict) else []:
         if isinstance(rule, dict) and rule.get("path"):
@@ -271,6 +274,16 @@ def _environment(name: str, spec: dict[str, Any], variables: Mapping[str, Variab
     return env
 
 
+def _labels(spec: dict[str, Any]) -> dict[str, Any]:
+    """A service's labels: its ``label_file`` files' in order, then its own, as compose
+    reads them (the files are then dropped)."""
+    labels: dict[str, Any] = {}
+    for path in spec.pop("label_file", None) or []:
+        labels.update(dotenv.load(Path(path), lambda name: labels.get(name)))
+    labels.update(spec.get("labels") or {})
+    return labels
+
+
 def _implied_dependencies(spec: dict[str, Any]) -> None:
     """The services a service's ``links``, ``service:`` namespaces and ``volumes_from`` name
     become dependencies it starts after, as compose-go makes them (restarted with it, but for
@@ -362,6 +375,8 @@ def load(options: Options, stdin: str | None = None) -> Loaded:
         spec.pop("env_file", None)
     for spec in services.values():
         _implied_dependencies(spec)
+        if spec.get("label_file"):
+            spec["labels"] = _labels(spec)
         if not spec.get("networks") and not spec.get("network_mode"):
             spec["networks"] = {"default": None}
     if any("default" in (s.get("networks") or {}) for s in services.values()):
@@ -374,7 +389,25 @@ def load(options: Options, stdin: str | None = None) -> Loaded:
     label = ", ".join(str(f) for f in files)
     project = validate(tree, label)
     _check_references(project)
+    project = _without_unused(project)
     return Loaded(project, files, working_dir, variables, reader.uses, disabled, origins)
+
+
+def _without_unused(project: Project) -> Project:
+    """The project without the networks, volumes, secrets and configs none of its (enabled)
+    services uses: compose neither makes nor shows them."""
+    services = project.services.values()
+    networks = {n for s in services for n in s.networks}
+    volumes = {m.source for s in services for m in s.volumes if m.type == "volume"}
+    secrets = {r.source for s in services for r in s.secrets}
+    secrets |= {str(x.get("source") if isinstance(x, dict) else x)
+                for s in services if s.build for x in s.build.secrets}
+    configs = {r.source for s in services for r in s.configs}
+    return project.model_copy(update={
+        "networks": {k: v for k, v in project.networks.items() if k in networks},
+        "volumes": {k: v for k, v in project.volumes.items() if k in volumes},
+        "secrets": {k: v for k, v in project.secrets.items() if k in secrets},
+        "configs": {k: v for k, v in project.configs.items() if k in configs}})
 
 
 def _named(project: str, key: str, given: Any) -> dict[str, Any]:

@@ -211,7 +211,7 @@ def test_config_hash_equals_compose_v2s(corpus: str, tmp_path: Path) -> None:
     host = f"unix://{tmp_path}/no-daemon.sock"
     theirs = _hashes(Compose([V2], host, directory, "corpus"))
     ours = _hashes(Compose(SKIFF, host, directory, "corpus"))
-    assert len(theirs) > 4
+    assert len(theirs) >= 2
     assert {n: h for n, h in ours.items() if h != theirs.get(n)} == {}
     assert set(ours) == set(theirs)
 

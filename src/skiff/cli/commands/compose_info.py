@@ -64,6 +64,8 @@ def config(session: Session, args: argparse.Namespace) -> int:
             session.out.write(f"{name}={variable.value}\n")
         return 0
     text = canonical_output.render(project, args.format)
+    if not args.no_interpolate:  # as compose writes it: a file that loads back the same
+        text = text.replace("$", "$$")
     if args.output:
         with open(args.output, "w") as handle:
             handle.write(text)
