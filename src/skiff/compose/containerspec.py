@@ -150,12 +150,8 @@ class Networks:
 
 
 def networks(project: Project, service: Service, name: str) -> Networks:
-    if service.network_mode:
-        mode = service.network_mode
-        if mode.startswith("service:"):
-            raise ComposeError(f"services.{service.name}.network_mode: service: is resolved "
-                               f"when the project runs")
-        return Networks(mode, {}, [])
+    if service.network_mode:  # a service:NAME mode is made container:ID when creating
+        return Networks(service.network_mode, {}, [])
     ordered = sorted(service.networks.items(),
                      key=lambda item: -((item[1].priority or 0) if item[1] else 0))
     endpoints = []

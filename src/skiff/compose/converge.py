@@ -96,7 +96,7 @@ class Converger:
         def converge(name: str) -> None:
             service = self.project.services[name]
             replicas = options.scale.get(name, service.replicas)
-            desired = Desired(name, replicas, config_hash(service),
+            desired = Desired(name, replicas, config_hash(self._referenced(service)),
                               self.service_images[name])
             actions = service_actions(desired, observed, policy)
             with self._lock:
@@ -147,7 +147,8 @@ class Converger:
         body = containerspec.create_body(
             self.project, service, number, self.service_images.get(service.name, ""),
             str(self.loaded.working_dir), [str(f) for f in self.loaded.files], oneoff,
-            {L.REPLACE: replaces} if replaces else None)
+            {L.CONFIG_HASH: config_hash(self._referenced(service)),
+             **({L.REPLACE: replaces} if replaces else {})})
         for key, value in (body_changes or {}).items():
             if key == "_mounts":  # volumes carried over from the container replaced
                 targets = {m["Target"] for m in value}
@@ -158,9 +159,10 @@ class Converger:
                 body["HostConfig"].update(value)
             else:
                 body[key] = value
-        if service.network_mode and service.network_mode.startswith("service:"):
-            body["HostConfig"]["NetworkMode"] = "container:" + self._first_of(
-                service.network_mode.partition(":")[2])
+        for key, mode in (("NetworkMode", service.network_mode), ("PidMode", service.pid),
+                           ("IpcMode", service.ipc)):
+            if mode and mode.startswith("service:"):
+                body["HostConfig"][key] = "container:" + self._first_of(mode.partition(":")[2])
         body["HostConfig"]["VolumesFrom"] = [
             v if v.startswith("container:") or v.partition(":")[0] not in
             self.project.services else self._first_of(v.partition(":")[0]) +
@@ -178,11 +180,29 @@ class Converger:
         return container_id
 
     def _first_of(self, service: str) -> str:
+        """The container of a service another shares: the first by name, as compose picks."""
         found = [c for c in observe.containers(self.client, self.project.name)
                  if c.service == service]
         if not found:
             raise ComposeError(f"service {service} has no container to share")
-        return found[0].id
+        return min(found, key=lambda c: c.name).id
+
+    def _referenced(self, service: Service) -> Service:
+        """The service as compose v2 hashes it when it makes a container: the services its
+        namespaces and ``volumes_from`` name replaced by their containers' IDs."""
+        update: dict[str, Any] = {}
+        try:
+            for key in ("network_mode", "ipc", "pid"):
+                value = getattr(service, key)
+                if value and value.startswith("service:"):
+                    update[key] = "container:" + self._first_of(value.partition(":")[2])
+            if service.volumes_from:
+                update["volumes_from"] = [
+                    v.split(":")[1] if v.startswith("container:") else
+                    self._first_of(v.split(":")[0]) for v in service.volumes_from]
+        except ComposeError:
+            return service  # nothing to share yet: hashed as written
+        return service.model_copy(update=update) if update else service
 
     def _start(self, container_id: str, name: str) -> None:
         self.progress.event("Container", name, "Starting")

@@ -148,6 +148,13 @@ services:
     command: sleep 300
     depends_on: {web: {condition: service_healthy}}
     deploy: {resources: {limits: {memory: 64m}}}
+  side:
+    image: busybox
+    init: true
+    command: sleep 300
+    network_mode: service:web
+    pid: service:web
+    volumes_from: ["web:ro"]
 volumes:
   data: {}
 """
@@ -163,10 +170,10 @@ def test_compose_v2_adopts_and_downs_a_skiff_compose_project(
     _write_interop(v2.directory)
     skiff("up", "-d", "--wait")
     started = _ids(docker, v2.project)
-    assert len(started) == 2
+    assert len(started) == 3
     assert v2.project in v2("ls").stdout
     assert sorted(v2("ps", "--format", "{{.Service}} {{.State}}").stdout.splitlines()) == [
-        "app running", "web running"]
+        "app running", "side running", "web running"]
     v2("up", "-d", "--wait")
     assert _ids(docker, v2.project) == started  # same config hash: nothing recreated
     v2("down", "-v", "-t", "1")
@@ -180,10 +187,10 @@ def test_skiff_compose_adopts_and_downs_a_compose_v2_project(
     _write_interop(v2.directory)
     v2("up", "-d", "--wait")
     started = _ids(docker, v2.project)
-    assert len(started) == 2
+    assert len(started) == 3
     assert v2.project in skiff("ls").stdout
     assert sorted(skiff("ps", "--format", "{{.Service}} {{.State}}").stdout.splitlines()) == [
-        "app running", "web running"]
+        "app running", "side running", "web running"]
     skiff("up", "-d", "--wait")
     assert _ids(docker, v2.project) == started  # same config hash: nothing recreated
     skiff("down", "-v", "-t", "1")
