@@ -61,7 +61,8 @@ def v2(daemon: Daemon, docker: DockerCLI, tmp_path: Path, project: str) -> Itera
     runner("down", "-v", "--remove-orphans", "-t", "1", check=False)
     # compose 2.26's `down --rmi local` keeps an image the classic builder made (it carries
     # no project label): removed by name, with its intermediate images
-    docker("rmi", f"{project}-web", check=False)
+    for service in ("web", "built"):
+        docker("rmi", f"{project}-{service}", check=False)
 
 
 @pytest.fixture
@@ -155,6 +156,10 @@ services:
     network_mode: service:web
     pid: service:web
     volumes_from: ["web:ro"]
+  built:
+    build: ./built
+    init: true
+    deploy: {replicas: 2}
 volumes:
   data: {}
 """
@@ -163,6 +168,9 @@ volumes:
 def _write_interop(directory: Path) -> None:
     (directory / "app.env").write_text("FROM_FILE=one\n")
     (directory / "compose.yaml").write_text(INTEROP)
+    (directory / "built").mkdir()
+    (directory / "built" / "Dockerfile").write_text(
+        "FROM busybox\nRUN echo built > /built\nCMD [\"sleep\", \"300\"]\n")
 
 
 def test_compose_v2_adopts_and_downs_a_skiff_compose_project(
@@ -170,10 +178,10 @@ def test_compose_v2_adopts_and_downs_a_skiff_compose_project(
     _write_interop(v2.directory)
     skiff("up", "-d", "--wait")
     started = _ids(docker, v2.project)
-    assert len(started) == 3
+    assert len(started) == 5
     assert v2.project in v2("ls").stdout
     assert sorted(v2("ps", "--format", "{{.Service}} {{.State}}").stdout.splitlines()) == [
-        "app running", "side running", "web running"]
+        "app running", "built running", "built running", "side running", "web running"]
     v2("up", "-d", "--wait")
     assert _ids(docker, v2.project) == started  # same config hash: nothing recreated
     v2("down", "-v", "-t", "1")
@@ -187,10 +195,10 @@ def test_skiff_compose_adopts_and_downs_a_compose_v2_project(
     _write_interop(v2.directory)
     v2("up", "-d", "--wait")
     started = _ids(docker, v2.project)
-    assert len(started) == 3
+    assert len(started) == 5
     assert v2.project in skiff("ls").stdout
     assert sorted(skiff("ps", "--format", "{{.Service}} {{.State}}").stdout.splitlines()) == [
-        "app running", "side running", "web running"]
+        "app running", "built running", "built running", "side running", "web running"]
     skiff("up", "-d", "--wait")
     assert _ids(docker, v2.project) == started  # same config hash: nothing recreated
     skiff("down", "-v", "-t", "1")
