@@ -296,8 +296,8 @@ def _device(device: Any) -> g.Struct:
 def _ulimit(value: int | dict[str, int]) -> Any:
     """``UlimitsConfig``: a single number, else its soft and hard limits."""
     if isinstance(value, int):
-        return value if value else g.Struct()
-    return g.omit(("soft", value.get("soft")), ("hard", value.get("hard")))
+        return value if value else g.Ulimit(soft=0, hard=0)
+    return g.Ulimit(soft=value.get("soft", 0), hard=value.get("hard", 0))
 
 
 def _hook(hook: Any) -> g.Struct:
@@ -315,7 +315,8 @@ def _develop(develop: dict[str, Any] | None) -> g.Struct | None:
     if develop is None:
         return None
     watch = [g.fields(("path", w.get("path", ""), False), ("action", w.get("action", ""), False),
-                      ("target", w.get("target"), True), ("exec", _hook(w.get("exec")), True),
+                      ("target", w.get("target"), True),
+                      ("exec", g.Value(_hook(w.get("exec"))), True),
                       ("ignore", w.get("ignore"), True))
              for w in develop.get("watch") or []]
     return g.omit(("watch", watch))
@@ -368,8 +369,8 @@ def _deploy(deploy: Deploy | None, scale: int | None, whole: bool) -> g.Struct |
     labels = d.labels
     if isinstance(labels, list):
         labels = {k: v for k, _, v in (x.partition("=") for x in labels)}
-    resources = g.omit(("limits", _resource(d.resources.get("limits"))),
-                       ("reservations", _resource(d.resources.get("reservations"))))
+    resources = g.Value(g.omit(("limits", _resource(d.resources.get("limits"))),
+                               ("reservations", _resource(d.resources.get("reservations")))))
     restart = None
     if d.restart_policy is not None:
         rp = d.restart_policy
@@ -379,10 +380,10 @@ def _deploy(deploy: Deploy | None, scale: int | None, whole: bool) -> g.Struct |
                          ("max_attempts", g.Ptr(attempts) if attempts is not None else None),
                          ("window", _duration(rp.get("window"))))
     p = d.placement or {}
-    placement = g.omit(("constraints", p.get("constraints")),
-                       ("preferences", [g.omit(("spread", x.get("spread")))
-                                        for x in p.get("preferences") or []]),
-                       ("max_replicas_per_node", p.get("max_replicas_per_node")))
+    placement = g.Value(g.omit(("constraints", p.get("constraints")),
+                               ("preferences", [g.omit(("spread", x.get("spread")))
+                                                for x in p.get("preferences") or []]),
+                               ("max_replicas_per_node", p.get("max_replicas_per_node"))))
     count = scale if scale is not None else d.replicas  # compose-go makes them agree
     replicas = g.Ptr(count) if whole and count is not None else None
     return g.fields(("mode", d.mode, True), ("replicas", replicas, True),

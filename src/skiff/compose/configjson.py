@@ -25,7 +25,8 @@ def _network(network: Network) -> g.Struct:
              for p in ipam.get("config") or []]
     return g.fields(("name", n.name, True), ("driver", n.driver, True),
                     ("driver_opts", n.driver_opts, True),
-                    ("ipam", g.omit(("driver", ipam.get("driver")), ("config", pools)), False),
+                    ("ipam", g.Value(g.omit(("driver", ipam.get("driver")), ("config", pools))),
+                     False),
                     ("external", n.external, True), ("internal", n.internal, True),
                     ("attachable", n.attachable, True), ("labels", _labels(n.labels), True),
                     ("enable_ipv4", g.Ptr(n.enable_ipv4) if n.enable_ipv4 is not None
@@ -51,8 +52,9 @@ def _file_object(item: FileObject, secret: bool) -> g.Struct:
                   ("template_driver", f.template_driver))
 
 
-def render(project: Project) -> str:
-    """The project's JSON, indented by two spaces, keys where Go puts them."""
+def project_config(project: Project) -> dict[str, object]:
+    """compose-go's ``Project``: its fields in the struct's order (JSON sorts them, as Go
+    writes the project as a map)."""
     top: dict[str, object] = {"name": project.name, "services": {
         k: service_config(s, whole=True) for k, s in project.services.items()}}
     if project.networks:
@@ -63,7 +65,12 @@ def render(project: Project) -> str:
         top["secrets"] = {k: _file_object(v, True) for k, v in project.secrets.items()}
     if project.configs:
         top["configs"] = {k: _file_object(v, False) for k, v in project.configs.items()}
-    compact = g.dumps(top)
+    return top
+
+
+def render(project: Project) -> str:
+    """The project's JSON, indented by two spaces, keys where Go puts them."""
+    compact = g.dumps(project_config(project))
     text = json.dumps(json.loads(compact), indent=2, ensure_ascii=False)
     for char, escape in g.ESCAPES:
         text = text.replace(char, escape)

@@ -15,6 +15,15 @@ class Struct(dict[str, Any]):
     """A Go struct: its fields in declaration order, never empty for ``omitempty``."""
 
 
+class Value(Struct):
+    """A struct held by value, not through a pointer: go-yaml's ``omitempty`` leaves it out
+    when all its fields are zero (encoding/json never does)."""
+
+
+class Ulimit(Struct):
+    """compose-go's soft and hard ulimit pair: JSON leaves a zero limit out, YAML keeps it."""
+
+
 class Number(str):
     """A number already written the Go way (a float32)."""
 
@@ -124,7 +133,8 @@ def dumps(value: Any) -> str:
     if isinstance(value, str):
         return _string(value)
     if isinstance(value, Struct):
-        return "{" + ",".join(f"{_string(k)}:{dumps(v)}" for k, v in value.items()) + "}"
+        return "{" + ",".join(f"{_string(k)}:{dumps(v)}" for k, v in value.items()
+                              if not (isinstance(value, Ulimit) and v == 0)) + "}"
     if isinstance(value, dict):
         return "{" + ",".join(f"{_string(k)}:{dumps(value[k])}" for k in sorted(value)) + "}"
     if isinstance(value, list | tuple):
