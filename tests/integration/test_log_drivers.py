@@ -428,3 +428,32 @@ template(name="fields" type="string"
 def _listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_output_files_feed_attach_and_logs_and_are_freed(daemon: Daemon, docker: DockerCLI,
+                                                         named: str) -> None:
+    """A container without a TTY or stdin writes to output files: `docker run` shows both
+    streams (even with the none driver), a line without newline comes last, 8 MiB of
+    output is logged whole and its files are removed once the container has ended."""
+    run = docker("run", "--rm", "--log-driver", "none", "busybox", "sh", "-c",
+                 "echo out; sleep 0.2; echo err >&2; sleep 0.2; printf 'no newline'")
+    assert run.stdout == "out\nno newline" and run.stderr == "err\n"
+    docker("run", "--name", named, "busybox", "sh", "-c",
+           "seq 1 1000000; printf 'tab\\there \"quoted\" \\\\ end'")
+    cid = docker("inspect", "-f", "{{.Id}}", named).stdout.strip()
+    directory = daemon.data_root / "containers" / cid
+    assert not (directory / "stdout.raw").exists() and not (directory / "stderr.raw").exists()
+    logs = docker("logs", named).stdout
+    *numbers, last = logs.split("\n")
+    assert numbers == [str(n) for n in range(1, 1000001)]
+    assert last == 'tab\there "quoted" \\ end'
+    entry = json.loads((directory / f"{cid}-json.log").read_bytes().splitlines()[-1])
+    assert entry["log"] == last and entry["stream"] == "stdout"
+
+
+def test_interactive_and_tty_containers_keep_the_journal(daemon: Daemon, docker: DockerCLI,
+                                                         named: str) -> None:
+    docker("run", "-d", "-i", "--name", named, "busybox", "sh", "-c", "echo ready; cat")
+    cid = docker("inspect", "-f", "{{.Id}}", named).stdout.strip()
+    wait_until(lambda: docker("logs", named).stdout == "ready\n", 10, "no output")
+    assert not (daemon.data_root / "containers" / cid / "stdout.raw").exists()

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from skiff.drivers.logging.records import RecordBatch
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +27,27 @@ class ReadConfig:
     timestamps: bool = False
 
 
+class LogBatch(Protocol):
+    """What a container printed since the last batch: conmon's journal records, or the
+    output files' new lines (``records.RecordBatch``, ``chunks.StreamBatch``)."""
+
+    @property
+    def size(self) -> int:
+        """Bytes of output the batch carries, framing included."""
+
+    def json_lines(self) -> bytes | None:
+        """The whole batch as json-file lines, when it converts without a per-line pass."""
+
+    def messages(self, cache: dict[bytes, int] | None = None) -> list[LogMessage]:
+        """Every line of the batch (the general, slower path)."""
+
+
 class LogDriver(Protocol):
-    """Receives a container's output in batches of journal records."""
+    """Receives a container's output in batches."""
 
     name: str
 
-    def log(self, batch: RecordBatch) -> None: ...
+    def log(self, batch: LogBatch) -> None: ...
 
     def close(self) -> None: ...
 

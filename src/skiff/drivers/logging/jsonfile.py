@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from skiff.api.timefmt import from_iso, rfc3339nano
-from skiff.drivers.logging.base import LogMessage, ReadConfig, RunningCheck
-from skiff.drivers.logging.records import RecordBatch, to_json_lines
+from skiff.drivers.logging.base import LogBatch, LogMessage, ReadConfig, RunningCheck
 from skiff.errdefs import InvalidParameter
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3,
@@ -85,16 +84,29 @@ class JsonFileDriver:
             self._stamp = rfc3339nano(ns)
         return self._stamp
 
-    def log(self, batch: RecordBatch) -> None:
-        stream = batch.simple_stream()
-        data = to_json_lines(batch.raw, stream) if stream is not None else None
-        if data is not None and (not self._max_size or
-                                 self._size + len(data) <= self._max_size):
-            self._fh.write(data)
-            self._fh.flush()
-            self._size += len(data)
+    def log(self, batch: LogBatch) -> None:
+        data = batch.json_lines()
+        if data is None:
+            self._log_messages(batch.messages(self._stamps))
             return
-        self._log_messages(batch.messages(self._stamps))
+        # whole lines up to max-size, then rotate: one batch may fill several files
+        view, pos = memoryview(data), 0
+        while self._max_size and self._size + len(data) - pos > self._max_size:
+            cut = data.rfind(b"\n", pos, pos + self._max_size - self._size) + 1
+            if not cut:  # not one more line fits
+                if self._size:
+                    self._rotate()
+                    continue
+                cut = data.find(b"\n", pos) + 1 or len(data)  # a line longer than max-size
+            self._fh.write(view[pos:cut])
+            self._size += cut - pos
+            pos = cut
+            if pos < len(data):
+                self._rotate()
+        if pos < len(data):
+            self._fh.write(view[pos:])
+            self._size += len(data) - pos
+        self._fh.flush()
 
     def _log_messages(self, messages: list[LogMessage]) -> None:
         dumps = json.dumps

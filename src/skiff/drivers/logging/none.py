@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from skiff.drivers.logging.records import RecordBatch
+from skiff.drivers.logging.base import LogBatch
 
 
 class NoneDriver:
     name = "none"
 
-    def log(self, batch: RecordBatch) -> None:
+    def log(self, batch: LogBatch) -> None:
         pass
 
     def close(self) -> None:

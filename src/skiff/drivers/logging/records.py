@@ -29,6 +29,14 @@ class RecordBatch:
 
     raw: bytes
 
+    @property
+    def size(self) -> int:
+        return len(self.raw)
+
+    def json_lines(self) -> bytes | None:
+        stream = self.simple_stream()
+        return to_json_lines(self.raw, stream) if stream is not None else None
+
     def simple_stream(self) -> str | None:
         """The stream if every record is a UTC record of that one stream with plain text."""
         count = self.raw.count(b"\n")

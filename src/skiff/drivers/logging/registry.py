@@ -19,6 +19,7 @@ from pathlib import Path
 from skiff.drivers.logging import fluentd, gelf, journald, jsonfile, syslog, tag
 from skiff.drivers.logging.base import (
     Dropped,
+    LogBatch,
     LogContext,
     LogDriver,
     LogMessage,
@@ -26,7 +27,6 @@ from skiff.drivers.logging.base import (
     RunningCheck,
 )
 from skiff.drivers.logging.none import NoneDriver
-from skiff.drivers.logging.records import RecordBatch
 from skiff.errdefs import InvalidParameter, NotImplementedYet
 
 COMMON = frozenset({"tag", "labels", "labels-regex", "env", "env-regex", "mode",
@@ -80,7 +80,7 @@ class _Tee:
         self.name = remote.name
         self._remote, self._cache = remote, cache
 
-    def log(self, batch: RecordBatch) -> None:
+    def log(self, batch: LogBatch) -> None:
         self._cache.log(batch)
         self._remote.log(batch)
 

@@ -15,8 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from skiff.drivers.logging.base import Dropped
-from skiff.drivers.logging.records import RecordBatch
+from skiff.drivers.logging.base import Dropped, LogBatch
 
 BLOCKING_LIMIT = 16 * 1024 * 1024
 BACKOFF_MAX = 5.0
@@ -118,7 +117,7 @@ class RemoteDriver:
         """The frames of one line (none: it cannot be sent, and counts as dropped)."""
         raise NotImplementedError
 
-    def log(self, batch: RecordBatch) -> None:
+    def log(self, batch: LogBatch) -> None:
         frames: list[bytes] = []
         unsendable = 0
         for message in batch.messages():

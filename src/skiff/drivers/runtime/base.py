@@ -21,6 +21,7 @@ class CreateRequest:
     bundle: Path
     spec: dict[str, Any]
     journal: Path
+    output: tuple[Path, Path] | None = None  # stdout, stderr files passed through (no TTY)
     tty: bool = False
     stdin: bool = False
     stdin_once: bool = False

@@ -67,7 +67,8 @@ class ConmonRuntime:
             "-r", self.path, "-b", str(bundle), "-p", str(bundle / "pidfile"),
             "-n", request.name, "--exit-dir", str(self._layout.exits_dir),
             "--persist-dir", str(bundle), "--full-attach",
-            "-l", f"k8s-file:{request.journal}", "--log-level", "error",
+            "-l", "passthrough" if request.output else f"k8s-file:{request.journal}",
+            "--log-level", "error",
             "--conmon-pidfile", str(bundle / "conmon.pid"),
             "--runtime-arg", "--root", "--runtime-arg", str(self._root),
             "--runtime-arg", "--log-format=json", "--runtime-arg", "--log",
@@ -82,15 +83,21 @@ class ConmonRuntime:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "TZ": "UTC",
                "_OCI_SYNCPIPE": str(theirs.fileno())}
+        # passthrough: the container writes to its output files itself, through conmon's stdio
+        outputs = [os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+                   for path in request.output or ()]
         try:
             proc = await asyncio.create_subprocess_exec(
-                *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE, pass_fds=(theirs.fileno(),), env=env,
-                cwd=str(bundle), start_new_session=True,
+                *args, stdin=asyncio.subprocess.DEVNULL,
+                stdout=outputs[0] if outputs else asyncio.subprocess.DEVNULL,
+                stderr=outputs[1] if outputs else asyncio.subprocess.PIPE,
+                pass_fds=(theirs.fileno(),), env=env, cwd=str(bundle), start_new_session=True,
             )
             theirs.close()
-            assert proc.stderr is not None
-            stderr = await proc.stderr.read()
+            for fd in outputs:
+                os.close(fd)
+            outputs = []
+            stderr = await proc.stderr.read() if proc.stderr is not None else b""
             await proc.wait()
             monitor = self.monitor_pid(request.container_id)
             if monitor is not None:
@@ -102,6 +109,8 @@ class ConmonRuntime:
             ours.close()
             with contextlib.suppress(OSError):
                 theirs.close()
+            for fd in outputs:
+                os.close(fd)
         pid = -1
         message = ""
         if raw:

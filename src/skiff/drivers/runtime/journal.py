@@ -36,6 +36,7 @@ class JournalReader:
         self._rotation_due = False
         self._rotation_sent = False
         self.holding_since = 0.0
+        self.more = False  # each read goes to the end of the journal
         self._load_offset()
 
     def _load_offset(self) -> None:

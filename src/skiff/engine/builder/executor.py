@@ -24,7 +24,7 @@ from skiff.engine.builder.context import BuildContext
 from skiff.engine.builder.dockerfile import DockerfileError, Instruction
 from skiff.engine.builder.mounts import CacheMounts, RunMount
 from skiff.engine.builder.steps import StageState, command
-from skiff.engine.containers.attach import MonitorStream
+from skiff.engine.containers.attach import ContainerStream
 from skiff.engine.containers.model import Container
 from skiff.engine.images.service import ImageService
 from skiff.engine.images.store import Image
@@ -105,7 +105,7 @@ class StepContainers(Protocol):
 
     async def start(self, ref: str) -> None: ...
 
-    async def attach(self, ref: str) -> MonitorStream | None: ...
+    async def attach(self, ref: str) -> ContainerStream | None: ...
 
     def wait_condition(self, ref: str, condition: str) -> asyncio.Future[int]: ...
 

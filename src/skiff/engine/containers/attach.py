@@ -1,4 +1,5 @@
-"""Attaching to a running container through conmon's attach socket."""
+"""Attaching to a running container: through conmon's attach socket, or (for a container
+whose output goes to output files) fed by its log copier."""
 
 from __future__ import annotations
 
@@ -6,10 +7,71 @@ import asyncio
 import contextlib
 import os
 import socket
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 STDOUT_TAG, STDERR_TAG = 2, 3
 RECV_SIZE = 8193
+BEHIND_LIMIT = 64 << 20  # output an attached client may leave unread before it is let go
+
+
+class ContainerStream(Protocol):
+    """An attached client's view of the container's stdio."""
+
+    async def read(self) -> tuple[str, bytes] | None:
+        """Next (stream, data), or None once the container has exited."""
+
+    async def write(self, data: bytes) -> None: ...
+
+    def close_stdin(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class OutputStream:
+    """Output of a container without stdin, as its log copier reads it."""
+
+    def __init__(self, on_close: Callable[[], None]) -> None:
+        self._on_close = on_close
+        self._pending: deque[tuple[str, bytes]] = deque()
+        self._size = 0
+        self._ended = False
+        self._ready = asyncio.Event()
+
+    def feed(self, chunks: list[tuple[str, bytes]]) -> bool:
+        """Queue output; False (and the stream ends) when the client is too far behind."""
+        self._pending.extend(chunks)
+        self._size += sum(len(data) for _, data in chunks)
+        self._ready.set()
+        if self._size > BEHIND_LIMIT:
+            self.end()
+            return False
+        return True
+
+    def end(self) -> None:
+        self._ended = True
+        self._ready.set()
+
+    async def read(self) -> tuple[str, bytes] | None:
+        while not self._pending:
+            if self._ended:
+                return None
+            self._ready.clear()
+            await self._ready.wait()
+        stream, data = self._pending.popleft()
+        self._size -= len(data)
+        return stream, data
+
+    async def write(self, data: bytes) -> None:
+        """The container has no stdin: input is dropped, as dockerd drops it."""
+
+    def close_stdin(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._on_close()
 
 
 class MonitorStream:

@@ -1,7 +1,9 @@
-"""Log copying: conmon's journal of each running container into its logging driver.
+"""Log copying: each running container's output into its logging driver.
 
-A container's output is written by conmon to ``journal.log`` whether or not skiffd runs; the
-copier here moves it into the configured driver (json-file by default) and wakes followers.
+A container's output reaches disk whether or not skiffd runs: in ``stdout.raw`` and
+``stderr.raw`` when it has no TTY and no open stdin (conmon passes the files through), else
+in conmon's ``journal.log``. The copier here moves it into the configured driver (json-file
+by default), wakes followers and, for output files, feeds attached clients.
 """
 
 from __future__ import annotations
@@ -24,9 +26,13 @@ from skiff.drivers.logging.base import (
     ReadConfig,
     RunningCheck,
 )
+from skiff.drivers.runtime import outputfiles
 from skiff.drivers.runtime.journal import HOLD, JournalReader
+from skiff.drivers.runtime.outputfiles import OutputReader
+from skiff.engine.containers.attach import OutputStream
 
 JOURNAL = "journal.log"
+WATCHED = frozenset({JOURNAL, *(path.name for path in outputfiles.paths(Path()))})
 BATCH_INTERVAL = 0.02
 
 
@@ -71,22 +77,28 @@ def resolve_config(requested: dict[str, Any], default_type: str,
 @dataclass
 class _Copier:
     container_dir: Path
-    reader: JournalReader
+    reader: JournalReader | OutputReader
     driver: LogDriver
     reopen: Callable[[], None]
     dirty: asyncio.Event = field(default_factory=asyncio.Event)
     written: asyncio.Condition = field(default_factory=asyncio.Condition)
     task: asyncio.Task[None] | None = None
     watch: int = -1
+    listeners: list[OutputStream] = field(default_factory=list)
+    closing: bool = False
 
     def pump(self, final: bool = False) -> int:
         batch = self.reader.read(final)
+        if isinstance(self.reader, OutputReader) and self.reader.fresh and self.listeners:
+            for listener in list(self.listeners):
+                if not listener.feed(self.reader.fresh):
+                    self.listeners.remove(listener)  # too far behind: its stream ends
         if batch is not None:
             self.driver.log(batch)
             self.reader.commit()
         if self.reader.take_rotation():
             self.reopen()
-        return len(batch.raw) if batch is not None else 0
+        return batch.size if batch is not None else 0
 
 
 class LogManager:
@@ -106,11 +118,15 @@ class LogManager:
     def _on_events(self) -> None:
         for event in self._inotify.read(timeout=0):
             copier = self._by_watch.get(event.wd)
-            if copier is not None and event.name == JOURNAL:
+            if copier is not None and event.name in WATCHED:
                 copier.dirty.set()
 
     def journal_path(self, container_dir: Path) -> Path:
         return container_dir / JOURNAL
+
+    def output_paths(self, container_dir: Path) -> tuple[Path, Path]:
+        """The stdout and stderr files of a container without a TTY or open stdin."""
+        return outputfiles.paths(container_dir)
 
     def start(self, container_id: str, container_dir: Path, driver: LogDriver,
               reopen: Callable[[], None]) -> None:
@@ -118,7 +134,11 @@ class LogManager:
         if container_id in self._copiers:
             return
         self._ensure_reader()
-        reader = JournalReader(container_dir / JOURNAL, container_dir / "journal.offset")
+        reader: JournalReader | OutputReader
+        if outputfiles.in_use(container_dir):
+            reader = OutputReader(container_dir)
+        else:
+            reader = JournalReader(container_dir / JOURNAL, container_dir / "journal.offset")
         copier = _Copier(container_dir, reader, driver, reopen)
         flags = inotify_simple.flags
         copier.watch = self._inotify.add_watch(
@@ -135,6 +155,8 @@ class LogManager:
                     await asyncio.wait_for(copier.dirty.wait(), HOLD)
             else:
                 await copier.dirty.wait()
+            if copier.closing:  # a flag, not only cancel: wait_for may swallow a cancel
+                return
             copier.dirty.clear()
             try:
                 copied = copier.pump()
@@ -143,6 +165,10 @@ class LogManager:
             if copied:
                 async with copier.written:
                     copier.written.notify_all()
+            if copier.reader.more:  # a backlog: the next part at once
+                copier.dirty.set()
+                await asyncio.sleep(0)
+            elif copied:
                 # let output accumulate: one pass per tick instead of one per write
                 await asyncio.sleep(BATCH_INTERVAL)
 
@@ -152,7 +178,11 @@ class LogManager:
         if copier is None:
             return
         if copier.task is not None:
-            copier.task.cancel()
+            copier.closing = True
+            copier.dirty.set()
+            done, _ = await asyncio.wait({copier.task}, timeout=5)
+            if not done:
+                copier.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await copier.task
         with contextlib.suppress(OSError):
@@ -160,15 +190,31 @@ class LogManager:
         self._by_watch.pop(copier.watch, None)
         with contextlib.suppress(OSError):
             copier.pump(final=discard_journal)
+            while copier.reader.more:
+                copier.pump(final=discard_journal)
         copier.reader.close()
         copier.driver.close()
+        for listener in copier.listeners:
+            listener.end()
         async with copier.written:
             copier.written.notify_all()
         memory.trim()
         if discard_journal:
+            outputfiles.discard(copier.container_dir)
             for name in (JOURNAL, "journal.offset"):
                 with contextlib.suppress(FileNotFoundError):
                     (copier.container_dir / name).unlink()
+
+    def subscribe(self, container_id: str) -> OutputStream | None:
+        """A stream of the container's output from now on, when it goes to output files
+        (None: attach through conmon instead)."""
+        copier = self._copiers.get(container_id)
+        if copier is None or not isinstance(copier.reader, OutputReader):
+            return None
+        stream = OutputStream(lambda: copier.listeners.remove(stream)
+                              if stream in copier.listeners else None)
+        copier.listeners.append(stream)
+        return stream
 
     def is_copying(self, container_id: str) -> bool:
         return container_id in self._copiers

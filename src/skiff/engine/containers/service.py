@@ -42,7 +42,7 @@ from skiff.engine.containers import (
     users,
     volume_claims,
 )
-from skiff.engine.containers.attach import MonitorStream
+from skiff.engine.containers.attach import ContainerStream, MonitorStream
 from skiff.engine.containers.model import (
     DEAD,
     EXITED,
@@ -128,7 +128,7 @@ class ContainerService:
         self._logs = logs.LogManager()
         self._containers: dict[str, Container] = {}
         self._names: dict[str, str] = {}
-        self._pending_attach: dict[str, list[asyncio.Future[MonitorStream | None]]] = {}
+        self._pending_attach: dict[str, list[asyncio.Future[ContainerStream | None]]] = {}
         self._removed: dict[str, asyncio.Event] = {}
         self._exit_codes: dict[str, asyncio.Future[int]] = {}
         self._swap = cgroups.swap_limit_supported()
@@ -385,6 +385,8 @@ class ContainerService:
                 container_id=container.id, name=container.name,
                 bundle=self._layout.monitor_dir(container.id), spec=oci,
                 journal=self._logs.journal_path(directory),
+                output=None if container.config.get("Tty") or container.config.get(
+                    "OpenStdin") else self._logs.output_paths(directory),
                 tty=bool(container.config.get("Tty")),
                 stdin=bool(container.config.get("OpenStdin")),
                 stdin_once=bool(container.config.get("StdinOnce")))
@@ -872,7 +874,7 @@ class ContainerService:
         return {"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
     # --- attach and logs --------------------------------------------------------------------
-    async def attach(self, ref: str) -> MonitorStream | None:
+    async def attach(self, ref: str) -> ContainerStream | None:
         """A stream to the container's stdio; waits for start if it is not running yet.
 
         Returns None if the container is stopped and is not being started.
@@ -880,21 +882,27 @@ class ContainerService:
         container = self.get(ref)
         self._event(container, "attach")
         if container.state.Running:
-            runtime = self._runtime(container)
             try:
-                return await MonitorStream.connect(runtime.attach_socket(container.id))
+                return await self._stdio(container, self._runtime(container))
             except OSError:
                 return None
-        future: asyncio.Future[MonitorStream | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[ContainerStream | None] = \
+            asyncio.get_running_loop().create_future()
         self._pending_attach.setdefault(container.id, []).append(future)
         return await future
+
+    async def _stdio(self, container: Container, runtime: Runtime) -> ContainerStream:
+        """The log copier's feed of output files, or conmon's attach socket."""
+        return self._logs.subscribe(container.id) or \
+            await MonitorStream.connect(runtime.attach_socket(container.id))
 
     async def _connect_pending_attach(self, container: Container, runtime: Runtime) -> None:
         for future in self._pending_attach.pop(container.id, []):
             if future.done():
                 continue
+            stream: ContainerStream | None
             try:
-                stream = await MonitorStream.connect(runtime.attach_socket(container.id))
+                stream = await self._stdio(container, runtime)
             except OSError as exc:
                 log.warning("attach to %s failed: %s", container.id[:12], exc)
                 stream = None
