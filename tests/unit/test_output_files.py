@@ -24,8 +24,9 @@ def _decoded(data: bytes) -> list[tuple[str, str]]:
     "open line", "\n\n", "x" * 100_000 + "\n"])
 def test_plain_chunks_convert_as_json_encodes_them(text: str) -> None:
     batch = StreamBatch([("stdout", text.encode()), ("stderr", b"err\n")], time.time_ns())
-    converted = batch.json_lines()
-    assert converted is not None
+    pieces = batch.json_lines()
+    assert pieces is not None
+    converted = b"".join(pieces)
     lines = text.split("\n")
     expected = [("stdout", line + "\n") for line in lines[:-1]]
     expected += [("stdout", lines[-1])] if lines[-1] else []

@@ -35,8 +35,9 @@ class LogBatch(Protocol):
     def size(self) -> int:
         """Bytes of output the batch carries, framing included."""
 
-    def json_lines(self) -> bytes | None:
-        """The whole batch as json-file lines, when it converts without a per-line pass."""
+    def json_lines(self) -> list[bytes | memoryview] | None:
+        """The whole batch as json-file lines (pieces to write in order), when it converts
+        without a per-line pass."""
 
     def messages(self, cache: dict[bytes, int] | None = None) -> list[LogMessage]:
         """Every line of the batch (the general, slower path)."""

@@ -15,6 +15,7 @@ from skiff.drivers.logging.base import LogMessage
 
 # bytes a JSON string holds as they are, or after one of the replaces below
 _SIMPLE = bytes(b for b in range(256) if b >= 0x20 or b in b"\n\t\r")
+OPEN = b'{"log":"'
 _ESCAPES = ((b"\\", b"\\\\"), (b'"', b'\\"'), (b"\t", b"\\t"), (b"\r", b"\\r"))
 
 
@@ -30,9 +31,9 @@ class StreamBatch:
     def size(self) -> int:
         return sum(len(data) for _, data in self.chunks)
 
-    def json_lines(self) -> bytes | None:
+    def json_lines(self) -> list[bytes | memoryview] | None:
         stamp = rfc3339nano(self.time_ns).encode()
-        out: list[bytes] = []
+        out: list[bytes | memoryview] = []  # pieces written in order: the output is never copied
         for stream, data in self.chunks:
             if data.translate(None, _SIMPLE):
                 return None  # control characters: \u escapes, line by line
@@ -45,11 +46,14 @@ class StreamBatch:
                 if raw in data:
                     data = data.replace(raw, escaped)
             after = b'","stream":"' + stream.encode() + b'","time":"' + stamp + b'"}\n'
-            full = data.endswith(b"\n")
-            body = data[:-1] if full else data
-            out.append(b'{"log":"' + body.replace(b"\n", b"\\n" + after + b'{"log":"')
-                       + (b"\\n" if full else b"") + after)
-        return b"".join(out)
+            # every newline closes a line and opens the next: the last opening is cut off
+            lines = data.replace(b"\n", b"\\n" + after + OPEN)
+            out.append(OPEN)
+            if data.endswith(b"\n"):
+                out.append(memoryview(lines)[: len(lines) - len(OPEN)])
+            else:
+                out += [lines, after]
+        return out
 
     def messages(self, cache: dict[bytes, int] | None = None) -> list[LogMessage]:
         result: list[LogMessage] = []

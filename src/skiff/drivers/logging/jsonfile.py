@@ -85,10 +85,17 @@ class JsonFileDriver:
         return self._stamp
 
     def log(self, batch: LogBatch) -> None:
-        data = batch.json_lines()
-        if data is None:
+        pieces = batch.json_lines()
+        if pieces is None:
             self._log_messages(batch.messages(self._stamps))
             return
+        if not self._max_size:  # Docker's default: one file, no limit
+            for piece in pieces:
+                self._fh.write(piece)
+                self._size += len(piece)
+            self._fh.flush()
+            return
+        data = b"".join(pieces)
         # whole lines up to max-size, then rotate: one batch may fill several files
         view, pos = memoryview(data), 0
         while self._max_size and self._size + len(data) - pos > self._max_size:

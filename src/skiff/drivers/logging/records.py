@@ -33,9 +33,10 @@ class RecordBatch:
     def size(self) -> int:
         return len(self.raw)
 
-    def json_lines(self) -> bytes | None:
+    def json_lines(self) -> list[bytes | memoryview] | None:
         stream = self.simple_stream()
-        return to_json_lines(self.raw, stream) if stream is not None else None
+        lines = to_json_lines(self.raw, stream) if stream is not None else None
+        return None if lines is None else [lines]
 
     def simple_stream(self) -> str | None:
         """The stream if every record is a UTC record of that one stream with plain text."""
