@@ -42,7 +42,8 @@ from skiff.engine.containers import (
     users,
     volume_claims,
 )
-from skiff.engine.containers.attach import ContainerStream, MonitorStream
+from skiff.engine.containers.attach import ContainerStream
+from skiff.engine.containers.attachments import Attachments
 from skiff.engine.containers.model import (
     DEAD,
     EXITED,
@@ -128,7 +129,7 @@ class ContainerService:
         self._logs = logs.LogManager()
         self._containers: dict[str, Container] = {}
         self._names: dict[str, str] = {}
-        self._pending_attach: dict[str, list[asyncio.Future[ContainerStream | None]]] = {}
+        self._attachments = Attachments(self._logs)
         self._removed: dict[str, asyncio.Event] = {}
         self._exit_codes: dict[str, asyncio.Future[int]] = {}
         self._swap = cgroups.swap_limit_supported()
@@ -397,7 +398,7 @@ class ContainerService:
                 raise
             self._logs.start(container.id, directory, driver,
                              lambda: runtime.reopen_journal(container.id))
-            await self._connect_pending_attach(container, runtime)
+            await self._attachments.started(container.id, runtime)
             try:
                 await runtime.start(container.id)
             except BaseException:
@@ -413,7 +414,7 @@ class ContainerService:
             container.state.Error = message
             container.state.ExitCode = code
             self._save(container)
-            self._fail_pending_attach(container)
+            self._attachments.failed(container.id)
             self._event(container, "die", exitCode=str(code))
             raise (InvalidParameter if code in (126, 127) else System)(message) from None
         except SkiffError as exc:
@@ -422,13 +423,13 @@ class ContainerService:
             await self._release_sandbox(container)
             container.state.Error = exc.message
             self._save(container)
-            self._fail_pending_attach(container)
+            self._attachments.failed(container.id)
             raise
         except BaseException:
             if mounted:
                 await asyncio.to_thread(self._snapshots.unmount, container.id)
             await self._release_sandbox(container)
-            self._fail_pending_attach(container)
+            self._attachments.failed(container.id)
             raise
         container.state.set_running(pid, now_ns())
         container.has_been_started = True
@@ -883,35 +884,10 @@ class ContainerService:
         self._event(container, "attach")
         if container.state.Running:
             try:
-                return await self._stdio(container, self._runtime(container))
+                return await self._attachments.stdio(container.id, self._runtime(container))
             except OSError:
                 return None
-        future: asyncio.Future[ContainerStream | None] = \
-            asyncio.get_running_loop().create_future()
-        self._pending_attach.setdefault(container.id, []).append(future)
-        return await future
-
-    async def _stdio(self, container: Container, runtime: Runtime) -> ContainerStream:
-        """The log copier's feed of output files, or conmon's attach socket."""
-        return self._logs.subscribe(container.id) or \
-            await MonitorStream.connect(runtime.attach_socket(container.id))
-
-    async def _connect_pending_attach(self, container: Container, runtime: Runtime) -> None:
-        for future in self._pending_attach.pop(container.id, []):
-            if future.done():
-                continue
-            stream: ContainerStream | None
-            try:
-                stream = await self._stdio(container, runtime)
-            except OSError as exc:
-                log.warning("attach to %s failed: %s", container.id[:12], exc)
-                stream = None
-            future.set_result(stream)
-
-    def _fail_pending_attach(self, container: Container) -> None:
-        for future in self._pending_attach.pop(container.id, []):
-            if not future.done():
-                future.set_result(None)
+        return await self._attachments.wait_for_start(container.id)
 
     def resize(self, ref: str, height: int, width: int) -> None:
         container = self.get(ref)
