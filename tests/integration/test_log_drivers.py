@@ -24,6 +24,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import (
+    DOCKER,
     Daemon,
     DockerCLI,
     free_port,
@@ -457,3 +458,13 @@ def test_interactive_and_tty_containers_keep_the_journal(daemon: Daemon, docker:
     cid = docker("inspect", "-f", "{{.Id}}", named).stdout.strip()
     wait_until(lambda: docker("logs", named).stdout == "ready\n", 10, "no output")
     assert not (daemon.data_root / "containers" / cid / "stdout.raw").exists()
+
+
+def test_a_slow_attached_client_gets_all_output(daemon: Daemon, named: str) -> None:
+    """A client that reads nothing for a while (more than the 16 MiB the copier queues
+    for it) still gets every line: the copier waits for it; the container never does."""
+    pipeline = (f"{DOCKER} -H {daemon.host} run --name {named} busybox seq 1 3000000 |"
+                " (sleep 2; wc -l)")
+    result = subprocess.run(["sh", "-c", pipeline], capture_output=True, text=True,
+                            timeout=120)
+    assert result.stdout.strip() == "3000000", result.stderr

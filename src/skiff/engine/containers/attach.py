@@ -14,7 +14,7 @@ from typing import Protocol
 
 STDOUT_TAG, STDERR_TAG = 2, 3
 RECV_SIZE = 8193
-BEHIND_LIMIT = 64 << 20  # output an attached client may leave unread before it is let go
+BEHIND_LIMIT = 16 << 20  # output queued for an attached client before the copier waits
 
 
 class ContainerStream(Protocol):
@@ -31,28 +31,29 @@ class ContainerStream(Protocol):
 
 
 class OutputStream:
-    """Output of a container without stdin, as its log copier reads it."""
+    """Output of a container without stdin, as its log copier reads it. A client that falls
+    behind holds the copier back (``behind``/``drained``), never the container."""
 
     def __init__(self, on_close: Callable[[], None]) -> None:
         self._on_close = on_close
         self._pending: deque[tuple[str, bytes]] = deque()
-        self._size = 0
+        self.behind = 0  # bytes queued and not yet read by the client
+        self.drained = asyncio.Event()  # set while the client is not too far behind
+        self.drained.set()
         self._ended = False
         self._ready = asyncio.Event()
 
-    def feed(self, chunks: list[tuple[str, bytes]]) -> bool:
-        """Queue output; False (and the stream ends) when the client is too far behind."""
+    def feed(self, chunks: list[tuple[str, bytes]]) -> None:
         self._pending.extend(chunks)
-        self._size += sum(len(data) for _, data in chunks)
+        self.behind += sum(len(data) for _, data in chunks)
+        if self.behind > BEHIND_LIMIT:
+            self.drained.clear()
         self._ready.set()
-        if self._size > BEHIND_LIMIT:
-            self.end()
-            return False
-        return True
 
     def end(self) -> None:
         self._ended = True
         self._ready.set()
+        self.drained.set()
 
     async def read(self) -> tuple[str, bytes] | None:
         while not self._pending:
@@ -61,7 +62,9 @@ class OutputStream:
             self._ready.clear()
             await self._ready.wait()
         stream, data = self._pending.popleft()
-        self._size -= len(data)
+        self.behind -= len(data)
+        if self.behind <= BEHIND_LIMIT // 2:
+            self.drained.set()
         return stream, data
 
     async def write(self, data: bytes) -> None:
@@ -71,6 +74,7 @@ class OutputStream:
         pass
 
     def close(self) -> None:
+        self.drained.set()
         self._on_close()
 
 

@@ -32,6 +32,7 @@ from skiff.drivers.runtime.outputfiles import OutputReader
 from skiff.engine.containers.attach import OutputStream
 
 JOURNAL = "journal.log"
+STALL_LIMIT = 30.0  # how long an attached client that reads nothing may hold the copier
 WATCHED = frozenset({JOURNAL, *(path.name for path in outputfiles.paths(Path()))})
 BATCH_INTERVAL = 0.02
 
@@ -89,10 +90,9 @@ class _Copier:
 
     def pump(self, final: bool = False) -> int:
         batch = self.reader.read(final)
-        if isinstance(self.reader, OutputReader) and self.reader.fresh and self.listeners:
-            for listener in list(self.listeners):
-                if not listener.feed(self.reader.fresh):
-                    self.listeners.remove(listener)  # too far behind: its stream ends
+        if isinstance(self.reader, OutputReader) and self.reader.fresh:
+            for listener in self.listeners:
+                listener.feed(self.reader.fresh)
         if batch is not None:
             self.driver.log(batch)
             self.reader.commit()
@@ -157,6 +157,7 @@ class LogManager:
                 await copier.dirty.wait()
             if copier.closing:  # a flag, not only cancel: wait_for may swallow a cancel
                 return
+            await self._make_room(copier)
             copier.dirty.clear()
             try:
                 copied = copier.pump()
@@ -171,6 +172,19 @@ class LogManager:
             elif copied:
                 # let output accumulate: one pass per tick instead of one per write
                 await asyncio.sleep(BATCH_INTERVAL)
+
+    @staticmethod
+    async def _make_room(copier: _Copier) -> None:
+        """Wait for attached clients that fell behind; one that reads nothing for
+        STALL_LIMIT seconds is let go (its stream ends; the logs keep everything)."""
+        for listener in list(copier.listeners):
+            if listener.drained.is_set():
+                continue
+            try:
+                await asyncio.wait_for(listener.drained.wait(), STALL_LIMIT)
+            except TimeoutError:
+                listener.end()
+                copier.listeners.remove(listener)
 
     async def stop(self, container_id: str, discard_journal: bool) -> None:
         """Copy what is left, close the driver and (after an exit) drop the journal."""
@@ -189,8 +203,10 @@ class LogManager:
             self._inotify.rm_watch(copier.watch)
         self._by_watch.pop(copier.watch, None)
         with contextlib.suppress(OSError):
+            await self._make_room(copier)
             copier.pump(final=discard_journal)
             while copier.reader.more:
+                await self._make_room(copier)
                 copier.pump(final=discard_journal)
         copier.reader.close()
         copier.driver.close()
