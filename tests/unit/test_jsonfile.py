@@ -12,6 +12,7 @@ import pytest
 
 from skiff.api.timefmt import rfc3339fixed
 from skiff.drivers.logging.base import LogMessage, ReadConfig
+from skiff.drivers.logging.chunks import StreamBatch
 from skiff.drivers.logging.jsonfile import (
     JsonFileDriver,
     parse_size,
@@ -236,3 +237,22 @@ def test_validate_options_errors(options: dict[str, str], message: str) -> None:
     with pytest.raises(InvalidParameter) as info:
         validate_options(options)
     assert info.value.message == message
+
+
+def test_big_batches_are_written_in_the_background_in_order(tmp_path: Path) -> None:
+    """A big batch may still be in flight when log returns (False); the next log and close
+    wait for it, so lines stay in order and all are there after close."""
+    path = tmp_path / "c-json.log"
+    driver = JsonFileDriver(path, {})
+    big = b"".join(b"%07d\n" % n for n in range(200_000))  # 1.6 MB
+    assert driver.log(StreamBatch([("stdout", big)], BASE)) is False
+    assert driver.log(StreamBatch([("stderr", b"small\n")], BASE + 1)) is True
+    assert driver.log(StreamBatch([("stdout", big)], BASE + 2)) is False
+    driver.close()
+    entries = [json.loads(line) for line in path.read_bytes().splitlines()]
+    assert len(entries) == 400_001
+    assert entries[199_999]["log"] == "0199999\n" and entries[200_000]["log"] == "small\n"
+    assert entries[200_000]["stream"] == "stderr" and entries[-1]["log"] == "0199999\n"
+    sized = JsonFileDriver(tmp_path / "s-json.log", {"max-size": "10m"})
+    assert sized.log(StreamBatch([("stdout", big)], BASE)) is True  # rotation: at once
+    sized.close()

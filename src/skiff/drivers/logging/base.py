@@ -44,11 +44,13 @@ class LogBatch(Protocol):
 
 
 class LogDriver(Protocol):
-    """Receives a container's output in batches."""
+    """Receives a container's output in batches. ``log`` says whether the batch is written
+    (False: it is still in flight until the next ``log`` or ``close``, and every batch
+    before it is written)."""
 
     name: str
 
-    def log(self, batch: LogBatch) -> None: ...
+    def log(self, batch: LogBatch) -> bool: ...
 
     def close(self) -> None: ...
 

@@ -13,6 +13,7 @@ import json
 import os
 import re
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,6 +21,7 @@ from skiff.api.timefmt import from_iso, rfc3339nano
 from skiff.drivers.logging.base import LogBatch, LogMessage, ReadConfig, RunningCheck
 from skiff.errdefs import InvalidParameter
 
+BACKGROUND_WRITE = 1 << 20  # batches this big are written by a thread of their own
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3,
           "gb": 1024**3}
 
@@ -63,7 +65,9 @@ def validate_options(options: dict[str, str]) -> None:
 
 
 class JsonFileDriver:
-    """Appends json lines; rotates when the next batch would exceed ``max-size``."""
+    """Appends json lines; rotates when the next batch would exceed ``max-size``. Without a
+    max-size, a big batch is written by a thread while the copier reads the next one (at
+    most one in flight: each ``log`` first waits for the one before)."""
 
     name = "json-file"
 
@@ -77,6 +81,8 @@ class JsonFileDriver:
         self._stamp_ns = -1
         self._stamp = ""
         self._stamps: dict[bytes, int] = {}
+        self._writer: ThreadPoolExecutor | None = None
+        self._in_flight: Future[None] | None = None
 
     def _time(self, ns: int) -> str:
         if ns != self._stamp_ns:
@@ -84,17 +90,23 @@ class JsonFileDriver:
             self._stamp = rfc3339nano(ns)
         return self._stamp
 
-    def log(self, batch: LogBatch) -> None:
+    def log(self, batch: LogBatch) -> bool:
         pieces = batch.json_lines()
         if pieces is None:
             self._log_messages(batch.messages(self._stamps))
-            return
+            return True
+        self._settle()
         if not self._max_size:  # Docker's default: one file, no limit
-            for piece in pieces:
-                self._fh.write(piece)
-                self._size += len(piece)
-            self._fh.flush()
-            return
+            size = sum(len(piece) for piece in pieces)
+            self._size += size
+            if size < BACKGROUND_WRITE:
+                self._write(pieces)
+                return True
+            # a burst: written while the next batch is read and converted
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(1, thread_name_prefix="json-file")
+            self._in_flight = self._writer.submit(self._write, pieces)
+            return False
         data = b"".join(pieces)
         # whole lines up to max-size, then rotate: one batch may fill several files
         view, pos = memoryview(data), 0
@@ -114,8 +126,21 @@ class JsonFileDriver:
             self._fh.write(view[pos:])
             self._size += len(data) - pos
         self._fh.flush()
+        return True
+
+    def _write(self, pieces: list[bytes | memoryview]) -> None:
+        for piece in pieces:
+            self._fh.write(piece)
+        self._fh.flush()
+
+    def _settle(self) -> None:
+        """Wait for the batch being written in the background, if any."""
+        if self._in_flight is not None:
+            in_flight, self._in_flight = self._in_flight, None
+            in_flight.result()
 
     def _log_messages(self, messages: list[LogMessage]) -> None:
+        self._settle()
         dumps = json.dumps
         out: list[bytes] = []
         for msg in messages:
@@ -155,7 +180,12 @@ class JsonFileDriver:
         self._size = 0
 
     def close(self) -> None:
-        self._fh.close()
+        try:
+            self._settle()
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown()
+            self._fh.close()
 
     def read(self, config: ReadConfig,
              running: RunningCheck) -> AsyncIterator[list[LogMessage]]:

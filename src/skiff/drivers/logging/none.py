@@ -8,8 +8,8 @@ from skiff.drivers.logging.base import LogBatch
 class NoneDriver:
     name = "none"
 
-    def log(self, batch: LogBatch) -> None:
-        pass
+    def log(self, batch: LogBatch) -> bool:
+        return True
 
     def close(self) -> None:
         pass

@@ -80,9 +80,9 @@ class _Tee:
         self.name = remote.name
         self._remote, self._cache = remote, cache
 
-    def log(self, batch: LogBatch) -> None:
-        self._cache.log(batch)
-        self._remote.log(batch)
+    def log(self, batch: LogBatch) -> bool:
+        written = self._cache.log(batch)
+        return self._remote.log(batch) and written
 
     def close(self) -> None:
         self._cache.close()

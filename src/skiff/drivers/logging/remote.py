@@ -117,7 +117,7 @@ class RemoteDriver:
         """The frames of one line (none: it cannot be sent, and counts as dropped)."""
         raise NotImplementedError
 
-    def log(self, batch: LogBatch) -> None:
+    def log(self, batch: LogBatch) -> bool:
         frames: list[bytes] = []
         unsendable = 0
         for message in batch.messages():
@@ -125,6 +125,7 @@ class RemoteDriver:
             unsendable += not encoded
             frames += encoded
         self._sender.put(frames, unsendable)
+        return True  # queued: the sender's buffer, not the receiver, holds it from now on
 
     def close(self) -> None:
         self._sender.close()

@@ -46,13 +46,19 @@ class JournalReader:
         except (FileNotFoundError, ValueError):
             self._ino, self._offset = -1, 0
 
-    def commit(self) -> None:
-        """Record that everything returned so far has been written by the logging driver."""
+    def position(self) -> tuple[int, int]:
+        """How far the records returned so far go (for ``commit``)."""
+        return self._ino, self._offset
+
+    def commit(self, position: tuple[int, int] | None = None) -> None:
+        """Record that the logging driver has written everything up to ``position``
+        (default: everything returned so far)."""
+        ino, offset = position or self.position()
         if self._offset_fd < 0:
             self._offset_fd = os.open(self._offset_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
                                       0o600)
         # one write of a fixed size over the old record: never a moment with no offset
-        os.pwrite(self._offset_fd, f"{self._ino:20d} {self._offset:20d}\n".encode(), 0)
+        os.pwrite(self._offset_fd, f"{ino:20d} {offset:20d}\n".encode(), 0)
 
     def _open(self) -> bool:
         try:

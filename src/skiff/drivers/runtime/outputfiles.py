@@ -143,18 +143,23 @@ class OutputReader:
         """Output files are never rotated (their consumed part is freed instead)."""
         return False
 
-    def commit(self) -> None:
-        """Record that everything returned so far has been written by the logging driver."""
+    def position(self) -> tuple[int, int]:
+        """How far the output returned so far goes, in each file (for ``commit``)."""
+        return self._consumed["stdout"], self._consumed["stderr"]
+
+    def commit(self, position: tuple[int, int] | None = None) -> None:
+        """Record that the logging driver has written everything up to ``position``
+        (default: everything returned so far), and free that part of the files."""
+        position = position or self.position()
         if self._offset_fd < 0:
             self._offset_fd = os.open(self._offset_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
                                       0o600)
-        record = f"{self._consumed['stdout']:20d} {self._consumed['stderr']:20d}\n"
-        os.pwrite(self._offset_fd, record.encode(), 0)
-        for stream in STREAMS:
-            self._punch(stream)
+        os.pwrite(self._offset_fd, f"{position[0]:20d} {position[1]:20d}\n".encode(), 0)
+        for stream, offset in zip(STREAMS, position, strict=True):
+            self._punch(stream, offset)
 
-    def _punch(self, stream: str) -> None:
-        upto = self._consumed[stream] & ~0xFFF
+    def _punch(self, stream: str, committed: int) -> None:
+        upto = committed & ~0xFFF
         done = self._punched[stream]
         if not self._can_punch or upto - done < PUNCH_EVERY or stream not in self._fds:
             return

@@ -87,6 +87,7 @@ class _Copier:
     watch: int = -1
     listeners: list[OutputStream] = field(default_factory=list)
     closing: bool = False
+    logged: tuple[int, int] | None = None  # where a batch still being written ends
 
     def pump(self, final: bool = False) -> int:
         batch = self.reader.read(final)
@@ -94,8 +95,14 @@ class _Copier:
             for listener in self.listeners:
                 listener.feed(self.reader.fresh)
         if batch is not None:
-            self.driver.log(batch)
-            self.reader.commit()
+            position = self.reader.position()
+            if self.driver.log(batch):
+                self.reader.commit(position)
+                self.logged = None
+            else:  # still being written: every batch before it is, so commit up to those
+                if self.logged is not None:
+                    self.reader.commit(self.logged)
+                self.logged = position
         if self.reader.take_rotation():
             self.reopen()
         return batch.size if batch is not None else 0
@@ -208,8 +215,11 @@ class LogManager:
             while copier.reader.more:
                 await self._make_room(copier)
                 copier.pump(final=discard_journal)
+        copier.driver.close()  # every batch written now
+        if copier.logged is not None:
+            with contextlib.suppress(OSError):
+                copier.reader.commit(copier.logged)
         copier.reader.close()
-        copier.driver.close()
         for listener in copier.listeners:
             listener.end()
         async with copier.written:
