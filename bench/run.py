@@ -1,7 +1,7 @@
 """Benchmark skiffd against the reference dockerd, side by side in one run.
 
 Usage (as root, from the repository): .venv/bin/python bench/run.py [--runs N] [--keep]
-[--only core|network|restart|build|stats|metrics]
+[--only core|network|restart|build|stats|metrics|compose]
 Start the reference first with `bash bench/setup-reference`; without docker.io installed
 only skiff's absolute figures are printed. See bench/README.md.
 """
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import buildbench
+import composebench
 import daemons
 import measure
 import metricsbench
@@ -28,7 +29,7 @@ from report import Metric, Target, median, p90, table, write_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 T = TypeVar("T")
-GROUPS = ("core", "network", "restart", "build", "stats", "metrics")
+GROUPS = ("core", "network", "restart", "build", "stats", "metrics", "compose")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -56,9 +57,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="timed `docker stats --no-stream` calls per engine (median)")
     p.add_argument("--metrics-runs", type=int, default=20,
                    help="timed scrapes of the metrics endpoint per engine (median)")
+    p.add_argument("--compose-runs", type=int, default=3,
+                   help="timed compose up -d / down -t 0 per engine (median)")
     p.add_argument("--only", action="append", choices=GROUPS, metavar="GROUP",
                    help="run only this group of benchmarks: core (run/exec/list/logs/memory), "
-                   "network, restart, build, stats or metrics; repeatable (default: all)")
+                   "network, restart, build, stats, metrics or compose; repeatable "
+                   "(default: all)")
     p.add_argument("--no-reference", action="store_true", help="benchmark skiffd alone")
     p.add_argument("--keep", action="store_true", help="leave the daemons running")
     p.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
@@ -143,6 +147,19 @@ def collect(engines: list[Engine], args: argparse.Namespace) -> tuple[list[Metri
                               *pair(scrapes, lambda r: median(r["scrape_s"])),
                               Target("abs_max", 0.05),
                               note=f"series {series}: dockerd has no per-container ones"))
+    if "compose" in groups:
+        print(f"compose up -d / down -t 0, {composebench.SERVICES} services "
+              f"x{args.compose_runs}", flush=True)
+        composed = composebench.run(engines, args.compose_runs)
+        raw["compose"] = composed
+        clients = "skiff compose on skiffd vs docker-compose 1.29 on dockerd"
+        metrics.append(Metric("compose_up", f"compose up -d, {composebench.SERVICES} services",
+                              "s", *pair(composed, lambda r: median(r["up_s"])),
+                              Target("ratio_max", 0.3), note=clients))
+        metrics.append(Metric("compose_down", f"compose down -t 0, {composebench.SERVICES} "
+                                              f"services", "s",
+                              *pair(composed, lambda r: median(r["down_s"])),
+                              Target("ratio_max", 0.3), note=clients))
     return metrics, raw
 
 
