@@ -24,16 +24,21 @@ class DownOptions:
     services: tuple[str, ...] = ()
 
 
-def _order(project: Project, containers: list[Observed]) -> list[list[Observed]]:
-    """The containers in stopping order: dependents before what they depend on."""
-    graph = Graph(project.services)
-    waves: list[list[Observed]] = []
-    for name in graph.order(reverse=True):
-        wave = [c for c in containers if c.service == name]
-        if wave:
-            waves.append(wave)
+def _stop_in_order(client: Client, progress: Progress, project: Project,
+                   containers: list[Observed], timeout: int | None, volumes: bool) -> None:
+    """Orphans first, then each service once every service that needs it has stopped,
+    services that do not wait for each other concurrently (as compose v2 walks the graph)."""
     rest = [c for c in containers if c.service not in project.services]
-    return [rest, *waves] if rest else waves
+    if rest:
+        stop_and_remove(client, progress, rest, timeout, volumes=volumes)
+    by_service: dict[str, list[Observed]] = {}
+    for container in containers:
+        if container.service in project.services:
+            by_service.setdefault(container.service, []).append(container)
+    Graph(project.services).walk(
+        lambda name: stop_and_remove(client, progress, by_service[name], timeout,
+                                     volumes=volumes),
+        only=set(by_service), reverse=True)
 
 
 def stop_and_remove(client: Client, progress: Progress, containers: list[Observed],
@@ -71,8 +76,7 @@ def down(client: Client, project: Project, progress: Progress, options: DownOpti
         containers = [c for c in containers if c.service in project.services or c.oneoff]
     if options.services:
         containers = [c for c in containers if c.service in options.services]
-    for wave in _order(project, containers):
-        stop_and_remove(client, progress, wave, options.timeout, volumes=options.volumes)
+    _stop_in_order(client, progress, project, containers, options.timeout, options.volumes)
     if options.services:
         return
     for key, network in sorted(project.networks.items()):
