@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from skiff.api.timefmt import go_duration
 from skiff.engine.builder.dockerfile import DockerfileError, parse
 from skiff.engine.builder.steps import (
     StageState,
     apply,
     declare_arg,
     duration,
-    go_duration,
     go_list,
     go_rune,
 )

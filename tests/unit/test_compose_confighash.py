@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from skiff.api.timefmt import go_duration
 from skiff.compose import gojson
 from skiff.compose.confighash import config_hash
 from skiff.compose.loader import Options, load
@@ -44,7 +45,7 @@ def test_go_durations() -> None:
     cases = {0: "0s", 999: "999ns", 250_000: "250µs", 1_500_000: "1.5ms",
              1_500_000_000: "1.5s", 90 * 10**9: "1m30s", 3600 * 10**9: "1h0m0s",
              -2 * 10**9: "-2s", 3723_000_000_001: "1h2m3.000000001s"}
-    assert {ns: gojson.duration(ns) for ns in cases} == cases
+    assert {ns: go_duration(ns) for ns in cases} == cases
 
 
 def test_go_float32() -> None:

@@ -94,3 +94,28 @@ def iso_now() -> str:
 
 __all__ = ["UTC", "ZERO_TIME", "from_iso", "iso_now", "now_ns", "parse_duration_ns",
            "parse_timestamp_ns", "rfc3339fixed", "rfc3339nano"]
+
+
+def go_duration(ns: int) -> str:
+    """``time.Duration.String()``: ``0s``, ``1.5ms``, ``1m30s``, ``1h0m0s``."""
+    if ns == 0:
+        return "0s"
+    sign, ns = ("-" if ns < 0 else ""), abs(ns)
+    if ns < 1_000_000_000:
+        if ns < 1000:
+            return f"{sign}{ns}ns"
+        unit, scale = ("µs", 1000) if ns < 1_000_000 else ("ms", 1_000_000)
+        return f"{sign}{_fraction(ns, scale)}{unit}"
+    seconds, rest = divmod(ns, 1_000_000_000)
+    text = _fraction(seconds % 60 * 1_000_000_000 + rest, 1_000_000_000) + "s"
+    if seconds >= 60:
+        text = f"{seconds // 60 % 60}m{text}"
+    if seconds >= 3600:
+        text = f"{seconds // 3600}h{text}"
+    return sign + text
+
+
+def _fraction(value: int, scale: int) -> str:
+    whole, part = divmod(value, scale)
+    decimals = str(part).rjust(len(str(scale)) - 1, "0").rstrip("0")
+    return f"{whole}.{decimals}" if decimals else str(whole)

@@ -14,7 +14,7 @@ import hashlib
 from typing import Any
 
 from skiff.api.humanize import ram_in_bytes
-from skiff.api.timefmt import parse_duration_ns
+from skiff.api.timefmt import go_duration, parse_duration_ns
 from skiff.compose import gojson as g
 from skiff.compose.model import (
     Build,
@@ -173,7 +173,7 @@ def _ns(value: str | int | float) -> int:
 
 def _duration(value: str | int | float | None) -> str | None:
     """A ``*Duration``: present whenever set, even at zero."""
-    return None if value is None else g.duration(_ns(value))
+    return None if value is None else go_duration(_ns(value))
 
 
 def _cpus(value: float | str | None) -> g.Number | None:
@@ -353,9 +353,9 @@ def _update(update: dict[str, Any] | None) -> g.Struct | None:
     u = update
     parallelism, ratio = u.get("parallelism"), u.get("max_failure_ratio")
     return g.omit(("parallelism", g.Ptr(parallelism) if parallelism is not None else None),
-                  ("delay", g.duration(_ns(u["delay"])) if u.get("delay") else None),
+                  ("delay", go_duration(_ns(u["delay"])) if u.get("delay") else None),
                   ("failure_action", u.get("failure_action")),
-                  ("monitor", g.duration(_ns(u["monitor"])) if u.get("monitor") else None),
+                  ("monitor", go_duration(_ns(u["monitor"])) if u.get("monitor") else None),
                   ("max_failure_ratio", g.float32(float(ratio)) if ratio else None),
                   ("order", u.get("order")))
 

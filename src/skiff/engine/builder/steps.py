@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from skiff.api.timefmt import go_duration
 from skiff.engine.builder.dockerfile import DockerfileError, Instruction
 from skiff.engine.builder.words import Expander, WordError
 
@@ -100,25 +101,6 @@ def go_quote(value: str) -> str:
 def go_list(values: list[str], quoted: bool = True) -> str:
     """Go's ``%q`` (or ``%v``) of a []string: ``["a" "b"]`` (or ``[a b]``)."""
     return "[" + " ".join(go_quote(v) if quoted else v for v in values) + "]"
-
-
-def go_duration(ns: int) -> str:
-    """Go's time.Duration.String: ``1m30s``, ``500ms``, ``0s``."""
-    if ns == 0:
-        return "0s"
-    if ns < 1_000_000_000:
-        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
-            if ns >= size:
-                return f"{ns / size:.9f}".rstrip("0").rstrip(".") + unit
-    hours, rest = divmod(ns, 3_600_000_000_000)
-    minutes, rest = divmod(rest, 60_000_000_000)
-    seconds = f"{rest / 1e9:.9f}".rstrip("0").rstrip(".")
-    text = f"{seconds}s"
-    if hours or minutes:
-        text = f"{minutes}m" + text
-    if hours:
-        text = f"{hours}h" + text
-    return text
 
 
 def go_rune(number: int) -> str:
