@@ -7,51 +7,23 @@ import os
 import secrets
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Daemon, DockerCLI
-
-
-class ComposeV1:
-    def __init__(self, host: str, directory: Path, project: str) -> None:
-        self.host, self.directory, self.project = host, directory, project
-
-    def __call__(self, *args: str, check: bool = True,
-                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(["docker-compose", "-p", self.project, *args],
-                                cwd=self.directory, capture_output=True, text=True,
-                                timeout=timeout, env={**os.environ, "DOCKER_HOST": self.host})
-        if check and result.returncode != 0:
-            raise AssertionError(f"docker-compose {' '.join(args)} exited "
-                                 f"{result.returncode}:\n{result.stdout}\n{result.stderr}")
-        return result
+from tests.integration.compose.clients import Compose, get_when_up
 
 
 @pytest.fixture
-def v1(daemon: Daemon, tmp_path: Path) -> Iterator[ComposeV1]:
-    runner = ComposeV1(daemon.host, tmp_path, f"vone{secrets.token_hex(3)}")
+def v1(daemon: Daemon, tmp_path: Path) -> Iterator[Compose]:
+    runner = Compose(["docker-compose"], daemon.host, tmp_path, f"vone{secrets.token_hex(3)}")
     yield runner
     runner("down", "-v", "--rmi", "local", "--remove-orphans", "-t", "1", check=False)
 
 
-def _get(url: str, limit: float = 15.0) -> str:
-    end = time.monotonic() + limit
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.read().decode()
-        except OSError:
-            if time.monotonic() > end:
-                raise
-            time.sleep(0.2)
-
-
-def test_docker_compose_v1_up_scale_run_build_down(v1: ComposeV1, docker: DockerCLI) -> None:
+def test_docker_compose_v1_up_scale_run_build_down(v1: Compose, docker: DockerCLI) -> None:
     port = 20000 + secrets.randbelow(20000)
     (v1.directory / "job").mkdir()
     (v1.directory / "job" / "Dockerfile").write_text(
@@ -78,7 +50,7 @@ volumes:
   data: {{}}
 """)
     v1("up", "-d", "web", "app")
-    assert _get(f"http://127.0.0.1:{port}/") == "v1-web\n"
+    assert get_when_up(f"http://127.0.0.1:{port}/") == "v1-web\n"
     fetched = v1("exec", "-T", "app", "sh", "-c",
                  "for i in $(seq 50); do wget -qO- http://web:8000/ && exit; sleep 0.2; done")
     assert fetched.stdout == "v1-web\n"
@@ -104,7 +76,7 @@ volumes:
     assert docker("volume", "inspect", f"{v1.project}_data", check=False).returncode != 0
 
 
-def test_skiff_compose_manages_a_docker_compose_v1_project(v1: ComposeV1,
+def test_skiff_compose_manages_a_docker_compose_v1_project(v1: Compose,
                                                            docker: DockerCLI) -> None:
     (v1.directory / "docker-compose.yml").write_text(
         "services:\n  one:\n    image: busybox\n    init: true\n    command: sleep 300\n")

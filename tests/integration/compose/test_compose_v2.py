@@ -10,16 +10,13 @@ import json
 import os
 import secrets
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Daemon, DockerCLI
+from tests.integration.compose.clients import SKIFF, Compose, get_when_up
 
 V2 = os.environ.get("SKIFF_COMPOSE_V2", "/usr/local/lib/skiff-test/docker-compose-v2")
 
@@ -27,26 +24,10 @@ pytestmark = pytest.mark.skipif(
     not os.access(V2, os.X_OK),
     reason=f"docker compose v2 is not at {V2} (scripts/install --test puts it there)")
 
-SKIFF = [sys.executable, "-m", "skiff.cli.main", "compose"]
-
-
-class Compose:
-    """One compose client run in a project directory against one daemon."""
-
-    def __init__(self, argv: list[str], host: str, directory: Path, project: str) -> None:
-        self.argv, self.host, self.directory, self.project = argv, host, directory, project
-
-    def __call__(self, *args: str, check: bool = True,
-                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
-        env.update(DOCKER_HOST=self.host, DOCKER_BUILDKIT="0",
-                   DOCKER_CONFIG=str(self.directory / ".docker"))
-        result = subprocess.run([*self.argv, "-p", self.project, *args], cwd=self.directory,
-                                capture_output=True, text=True, timeout=timeout, env=env)
-        if check and result.returncode != 0:
-            raise AssertionError(f"{self.argv[-1]} {' '.join(args)} exited "
-                                 f"{result.returncode}:\n{result.stdout}\n{result.stderr}")
-        return result
+def _client(argv: list[str], host: str, directory: Path, project: str) -> Compose:
+    """A compose client with the classic builder and a docker config of its own."""
+    return Compose(argv, host, directory, project,
+                   env={"DOCKER_BUILDKIT": "0", "DOCKER_CONFIG": str(directory / ".docker")})
 
 
 @pytest.fixture
@@ -56,7 +37,7 @@ def project(tmp_path: Path) -> str:
 
 @pytest.fixture
 def v2(daemon: Daemon, docker: DockerCLI, tmp_path: Path, project: str) -> Iterator[Compose]:
-    runner = Compose([V2], daemon.host, tmp_path, project)
+    runner = _client([V2], daemon.host, tmp_path, project)
     yield runner
     runner("down", "-v", "--remove-orphans", "-t", "1", check=False)
     # compose 2.26's `down --rmi local` keeps an image the classic builder made (it carries
@@ -67,19 +48,7 @@ def v2(daemon: Daemon, docker: DockerCLI, tmp_path: Path, project: str) -> Itera
 
 @pytest.fixture
 def skiff(daemon: Daemon, tmp_path: Path, project: str) -> Compose:
-    return Compose(SKIFF, daemon.host, tmp_path, project)
-
-
-def _get(url: str, limit: float = 15.0) -> str:
-    end = time.monotonic() + limit
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.read().decode()
-        except OSError:
-            if time.monotonic() > end:
-                raise
-            time.sleep(0.2)
+    return _client(SKIFF, daemon.host, tmp_path, project)
 
 
 def _ids(docker: DockerCLI, project: str) -> list[str]:
@@ -112,7 +81,7 @@ volumes:
     v2("up", "-d", "--wait")
     published = v2("port", "web", "8000").stdout.strip()
     assert published.startswith("127.0.0.1:")
-    assert _get(f"http://{published}/") == "v2-web\n"
+    assert get_when_up(f"http://{published}/") == "v2-web\n"
     fetched = v2("exec", "-T", "app", "sh", "-c",
                  "for i in $(seq 50); do wget -qO- http://web:8000/ && exit; sleep 0.2; done")
     assert fetched.stdout == "v2-web\n"
@@ -173,38 +142,32 @@ def _write_interop(directory: Path) -> None:
         "FROM busybox\nRUN echo built > /built\nCMD [\"sleep\", \"300\"]\n")
 
 
+def _adopt(starter: Compose, adopter: Compose, docker: DockerCLI) -> None:
+    """``starter`` brings the interop project up; ``adopter`` lists it, ups it again without
+    recreating anything (equal config hashes) and takes it down."""
+    _write_interop(starter.directory)
+    starter("up", "-d", "--wait")
+    started = _ids(docker, starter.project)
+    assert len(started) == 5
+    assert starter.project in adopter("ls").stdout
+    assert sorted(adopter("ps", "--format", "{{.Service}} {{.State}}").stdout.splitlines()) == [
+        "app running", "built running", "built running", "side running", "web running"]
+    adopter("up", "-d", "--wait")
+    assert _ids(docker, starter.project) == started  # same config hash: nothing recreated
+    adopter("down", "-v", "-t", "1")
+    assert _ids(docker, starter.project) == []
+    assert starter("ps", "-q").stdout == ""
+    assert docker("volume", "inspect", f"{starter.project}_data", check=False).returncode != 0
+
+
 def test_compose_v2_adopts_and_downs_a_skiff_compose_project(
         v2: Compose, skiff: Compose, docker: DockerCLI) -> None:
-    _write_interop(v2.directory)
-    skiff("up", "-d", "--wait")
-    started = _ids(docker, v2.project)
-    assert len(started) == 5
-    assert v2.project in v2("ls").stdout
-    assert sorted(v2("ps", "--format", "{{.Service}} {{.State}}").stdout.splitlines()) == [
-        "app running", "built running", "built running", "side running", "web running"]
-    v2("up", "-d", "--wait")
-    assert _ids(docker, v2.project) == started  # same config hash: nothing recreated
-    v2("down", "-v", "-t", "1")
-    assert _ids(docker, v2.project) == []
-    assert skiff("ps", "-q").stdout == ""
-    assert docker("volume", "inspect", f"{v2.project}_data", check=False).returncode != 0
+    _adopt(skiff, v2, docker)
 
 
 def test_skiff_compose_adopts_and_downs_a_compose_v2_project(
         v2: Compose, skiff: Compose, docker: DockerCLI) -> None:
-    _write_interop(v2.directory)
-    v2("up", "-d", "--wait")
-    started = _ids(docker, v2.project)
-    assert len(started) == 5
-    assert v2.project in skiff("ls").stdout
-    assert sorted(skiff("ps", "--format", "{{.Service}} {{.State}}").stdout.splitlines()) == [
-        "app running", "built running", "built running", "side running", "web running"]
-    skiff("up", "-d", "--wait")
-    assert _ids(docker, v2.project) == started  # same config hash: nothing recreated
-    skiff("down", "-v", "-t", "1")
-    assert _ids(docker, v2.project) == []
-    assert v2("ps", "-q").stdout == ""
-    assert docker("volume", "inspect", f"{v2.project}_data", check=False).returncode != 0
+    _adopt(v2, skiff, docker)
     assert docker("network", "ls", "-q", "--filter",
                   f"name={v2.project}_default").stdout == ""
 
@@ -224,8 +187,8 @@ def test_config_hash_equals_compose_v2s(corpus: str, tmp_path: Path) -> None:
     directory = tmp_path / corpus
     shutil.copytree(CORPUS / corpus, directory)
     host = f"unix://{tmp_path}/no-daemon.sock"
-    theirs = _hashes(Compose([V2], host, directory, "corpus"))
-    ours = _hashes(Compose(SKIFF, host, directory, "corpus"))
+    theirs = _hashes(_client([V2], host, directory, "corpus"))
+    ours = _hashes(_client(SKIFF, host, directory, "corpus"))
     assert len(theirs) >= 2
     assert {n: h for n, h in ours.items() if h != theirs.get(n)} == {}
     assert set(ours) == set(theirs)
@@ -239,8 +202,8 @@ def test_config_json_equals_compose_v2s(corpus: str, tmp_path: Path) -> None:
     shutil.copytree(CORPUS / corpus, directory)
     host = f"unix://{tmp_path}/no-daemon.sock"
     args = ("--profile", "all", "config", "--format", "json")
-    theirs = json.loads(Compose([V2], host, directory, "corpus")(*args).stdout)
-    ours = json.loads(Compose(SKIFF, host, directory, "corpus")(*args).stdout)
+    theirs = json.loads(_client([V2], host, directory, "corpus")(*args).stdout)
+    ours = json.loads(_client(SKIFF, host, directory, "corpus")(*args).stdout)
     theirs = {k: v for k, v in theirs.items() if not k.startswith("x-")}
     assert json.dumps(ours, indent=1) == json.dumps(theirs, indent=1)
 
@@ -252,8 +215,8 @@ def test_config_yaml_equals_compose_v2s(corpus: str, tmp_path: Path) -> None:
     directory = tmp_path / corpus
     shutil.copytree(CORPUS / corpus, directory)
     host = f"unix://{tmp_path}/no-daemon.sock"
-    theirs = Compose([V2], host, directory, "corpus")("--profile", "all", "config").stdout
-    ours = Compose(SKIFF, host, directory, "corpus")("--profile", "all", "config").stdout
+    theirs = _client([V2], host, directory, "corpus")("--profile", "all", "config").stdout
+    ours = _client(SKIFF, host, directory, "corpus")("--profile", "all", "config").stdout
     kept, skipping = [], False
     for line in theirs.splitlines():
         indent = len(line) - len(line.lstrip())

@@ -11,56 +11,24 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Daemon, DockerCLI
-
-
-class Compose:
-    """``skiff compose`` in a project directory, pointed at the test daemon."""
-
-    def __init__(self, host: str, directory: Path, project: str) -> None:
-        self.host, self.directory, self.project = host, directory, project
-
-    def __call__(self, *args: str, check: bool = True, timeout: float = 120,
-                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        environ = {**os.environ, "DOCKER_HOST": self.host, **(env or {})}
-        environ.pop("COMPOSE_FILE", None)
-        environ.pop("COMPOSE_PROJECT_NAME", None)
-        result = subprocess.run([sys.executable, "-m", "skiff.cli.main", "compose", "-p",
-                                 self.project, *args], cwd=self.directory, env=environ,
-                                capture_output=True, text=True, timeout=timeout)
-        if check and result.returncode != 0:
-            raise AssertionError(f"compose {' '.join(args)} exited {result.returncode}:\n"
-                                 f"{result.stdout}\n{result.stderr}")
-        return result
+from tests.integration.compose.clients import SKIFF, Compose, get_when_up
 
 
 @pytest.fixture
 def compose(daemon: Daemon, tmp_path: Path) -> Iterator[Compose]:
-    runner = Compose(daemon.host, tmp_path, f"sk{secrets.token_hex(3)}")
+    runner = Compose(SKIFF, daemon.host, tmp_path, f"sk{secrets.token_hex(3)}")
     yield runner
     runner("down", "-v", "--rmi", "local", "--remove-orphans", "-t", "1", check=False)
 
 
 def _port() -> int:
     return 20000 + secrets.randbelow(20000)
-
-
-def _get(url: str, deadline: float = 15.0) -> str:
-    end = time.monotonic() + deadline
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.read().decode()
-        except OSError:
-            if time.monotonic() > end:
-                raise
-            time.sleep(0.2)
 
 
 APP = """
@@ -103,7 +71,7 @@ def test_up_serves_the_app_and_down_removes_it(compose: Compose, docker: DockerC
     p = compose.project
     assert f" Container {p}-app-1  Healthy" in up.stderr
     assert f" Network {p}_default  Created" in up.stderr
-    assert _get(f"http://127.0.0.1:{port}/") == "front\n"
+    assert get_when_up(f"http://127.0.0.1:{port}/") == "front\n"
     # the app reached the store by its service name, once the store was started
     seen = compose("exec", "-T", "app", "cat", "/tmp/seen").stdout
     assert seen == "stored\n"
