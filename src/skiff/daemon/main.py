@@ -26,6 +26,7 @@ from skiff.drivers.logging.base import ReadConfig
 from skiff.drivers.logging.registry import LogDriverRegistry
 from skiff.drivers.network.firewall import Firewall
 from skiff.drivers.runtime.base import Runtime
+from skiff.drivers.runtime.capture import ConmonCapture
 from skiff.drivers.runtime.conmon import ConmonRuntime
 from skiff.drivers.runtime.exits import ExitWatcher
 from skiff.drivers.snapshot.overlay import OverlaySnapshotter
@@ -172,7 +173,7 @@ async def build(config: DaemonConfig) -> Daemon:
     except SkiffError as exc:
         raise StartupError(f"the default log driver: {exc}") from None
     containers = ContainerService(layout, db, events, images, snapshots, runtimes, defaults,
-                                  log_drivers, telemetry)
+                                  log_drivers, ConmonCapture(), telemetry)
     containers.load()
     networks = NetworkService(db, events, config.bridge if config.bridge != "none" else None,
                               config.bip, telemetry)

@@ -37,6 +37,8 @@ class JournalReader:
         self._rotation_sent = False
         self.holding_since = 0.0
         self.more = False  # each read goes to the end of the journal
+        self.fresh: list[tuple[str, bytes]] = []  # attach goes through conmon's socket
+        self.feeds_attach = False
         self._load_offset()
 
     def _load_offset(self) -> None:

@@ -64,6 +64,7 @@ class OutputReader:
         self._can_punch = True
         self.fresh: list[tuple[str, bytes]] = []
         self.more = False  # a pass stopped at READ_SIZE: read again without waiting
+        self.feeds_attach = True  # ``fresh`` is all attached clients get
         self._load_offsets()
 
     @property

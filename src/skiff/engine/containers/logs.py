@@ -20,20 +20,16 @@ import inotify_simple
 from skiff.drivers import memory
 from skiff.drivers.logging.base import (
     Dropped,
+    LogBatch,
     LogContext,
     LogDriver,
     LogMessage,
     ReadConfig,
     RunningCheck,
 )
-from skiff.drivers.runtime import outputfiles
-from skiff.drivers.runtime.journal import HOLD, JournalReader
-from skiff.drivers.runtime.outputfiles import OutputReader
 from skiff.engine.containers.attach import OutputStream
 
-JOURNAL = "journal.log"
 STALL_LIMIT = 30.0  # how long an attached client that reads nothing may hold the copier
-WATCHED = frozenset({JOURNAL, *(path.name for path in outputfiles.paths(Path()))})
 BATCH_INTERVAL = 0.02
 
 
@@ -62,6 +58,53 @@ class LogDrivers(Protocol):
         """The container's logs read back (NotImplementedYet when the driver cannot)."""
 
 
+class OutputReader(Protocol):
+    """Follows one container's captured output from the offsets committed last."""
+
+    @property
+    def holding_since(self) -> float:
+        """When an open line (no newline yet) started waiting; 0: none."""
+
+    @property
+    def more(self) -> bool:
+        """The last read stopped short of the end."""
+
+    @property
+    def fresh(self) -> list[tuple[str, bytes]]:
+        """What the last read saw for the first time, for attached clients."""
+
+    @property
+    def feeds_attach(self) -> bool:
+        """Attached clients get ``fresh`` (else the runtime's attach socket)."""
+
+    def read(self, final: bool = False) -> LogBatch | None: ...
+
+    def position(self) -> tuple[int, int]: ...
+
+    def commit(self, position: tuple[int, int] | None = None) -> None: ...
+
+    def take_rotation(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+class OutputCapture(Protocol):
+    """Where the runtime's monitor leaves a container's output."""
+
+    watched: frozenset[str]  # file names in the container directory that signal new output
+    hold: float  # how long a reader keeps an open line back, waiting for its newline
+
+    def journal_path(self, directory: Path) -> Path: ...
+
+    def output_paths(self, directory: Path) -> tuple[Path, Path]:
+        """The stdout and stderr files of a container without a TTY or open stdin."""
+
+    def reader(self, directory: Path) -> OutputReader: ...
+
+    def discard(self, directory: Path) -> None:
+        """Remove the captured output once it is all logged and the container has ended."""
+
+
 def resolve_config(requested: dict[str, Any], default_type: str,
                    default_options: dict[str, str], drivers: LogDrivers) -> dict[str, Any]:
     """A new container's LogConfig: the daemon's driver when it names none (with the options
@@ -78,7 +121,7 @@ def resolve_config(requested: dict[str, Any], default_type: str,
 @dataclass
 class _Copier:
     container_dir: Path
-    reader: JournalReader | OutputReader
+    reader: OutputReader
     driver: LogDriver
     reopen: Callable[[], None]
     dirty: asyncio.Event = field(default_factory=asyncio.Event)
@@ -91,7 +134,7 @@ class _Copier:
 
     def pump(self, final: bool = False) -> int:
         batch = self.reader.read(final)
-        if isinstance(self.reader, OutputReader) and self.reader.fresh:
+        if self.reader.fresh:
             for listener in self.listeners:
                 listener.feed(self.reader.fresh)
         if batch is not None:
@@ -111,7 +154,8 @@ class _Copier:
 class LogManager:
     """Owns one copier per running container and a single inotify instance for all."""
 
-    def __init__(self) -> None:
+    def __init__(self, capture: OutputCapture) -> None:
+        self._capture = capture
         self._copiers: dict[str, _Copier] = {}
         self._by_watch: dict[int, _Copier] = {}
         self._inotify = inotify_simple.INotify(nonblocking=True)
@@ -125,15 +169,15 @@ class LogManager:
     def _on_events(self) -> None:
         for event in self._inotify.read(timeout=0):
             copier = self._by_watch.get(event.wd)
-            if copier is not None and event.name in WATCHED:
+            if copier is not None and event.name in self._capture.watched:
                 copier.dirty.set()
 
     def journal_path(self, container_dir: Path) -> Path:
-        return container_dir / JOURNAL
+        return self._capture.journal_path(container_dir)
 
     def output_paths(self, container_dir: Path) -> tuple[Path, Path]:
         """The stdout and stderr files of a container without a TTY or open stdin."""
-        return outputfiles.paths(container_dir)
+        return self._capture.output_paths(container_dir)
 
     def start(self, container_id: str, container_dir: Path, driver: LogDriver,
               reopen: Callable[[], None]) -> None:
@@ -141,11 +185,7 @@ class LogManager:
         if container_id in self._copiers:
             return
         self._ensure_reader()
-        reader: JournalReader | OutputReader
-        if outputfiles.in_use(container_dir):
-            reader = OutputReader(container_dir)
-        else:
-            reader = JournalReader(container_dir / JOURNAL, container_dir / "journal.offset")
+        reader = self._capture.reader(container_dir)
         copier = _Copier(container_dir, reader, driver, reopen)
         flags = inotify_simple.flags
         copier.watch = self._inotify.add_watch(
@@ -159,7 +199,7 @@ class LogManager:
         while True:
             if copier.reader.holding_since:  # a cut line waits for its rest, not for ever
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(copier.dirty.wait(), HOLD)
+                    await asyncio.wait_for(copier.dirty.wait(), self._capture.hold)
             else:
                 await copier.dirty.wait()
             if copier.closing:  # a flag, not only cancel: wait_for may swallow a cancel
@@ -226,16 +266,13 @@ class LogManager:
             copier.written.notify_all()
         memory.trim()
         if discard_journal:
-            outputfiles.discard(copier.container_dir)
-            for name in (JOURNAL, "journal.offset"):
-                with contextlib.suppress(FileNotFoundError):
-                    (copier.container_dir / name).unlink()
+            self._capture.discard(copier.container_dir)
 
     def subscribe(self, container_id: str) -> OutputStream | None:
         """A stream of the container's output from now on, when it goes to output files
         (None: attach through conmon instead)."""
         copier = self._copiers.get(container_id)
-        if copier is None or not isinstance(copier.reader, OutputReader):
+        if copier is None or not copier.reader.feeds_attach:
             return None
         stream = OutputStream(lambda: copier.listeners.remove(stream)
                               if stream in copier.listeners else None)

@@ -116,7 +116,7 @@ class ContainerService:
     def __init__(self, layout: Layout, db: Database, events: EventService,
                  images: ImageService, snapshots: Snapshotter, runtimes: dict[str, Runtime],
                  defaults: DaemonDefaults, log_drivers: logs.LogDrivers,
-                 telemetry: Telemetry = NOWHERE) -> None:
+                 capture: logs.OutputCapture, telemetry: Telemetry = NOWHERE) -> None:
         self._layout = layout
         self.log_drivers = log_drivers
         self._telemetry = telemetry
@@ -126,7 +126,7 @@ class ContainerService:
         self._snapshots = snapshots
         self._runtimes = runtimes
         self._defaults = defaults
-        self._logs = logs.LogManager()
+        self._logs = logs.LogManager(capture)
         self._containers: dict[str, Container] = {}
         self._names: dict[str, str] = {}
         self._attachments = Attachments(self._logs)
