@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from skiff.drivers.network.base import BridgeNetwork
 from skiff.drivers.network.firewall import (
     BASE,
+    Firewall,
+    Ruleset,
     bridge_rules,
     parse,
     plan_ensure,
@@ -147,3 +151,26 @@ def test_rules_of_older_versions_are_found_and_the_shared_ones_kept() -> None:
         "filter": ["-D SKIFF-ISOLATION-2 -o skiff0 -m comment --comment skiff -j DROP"],
         "nat": ["-D POSTROUTING -s 172.17.0.0/16 ! -o skiff0 -j MASQUERADE -m comment "
                 "--comment skiff"]}
+
+
+class _CountedReads(Firewall):
+    """The firewall reading SAVED (every rule of NET in place) and counting its reads."""
+
+    reads = 0
+
+    async def current(self) -> Ruleset:
+        self.reads += 1
+        await asyncio.sleep(0.01)  # as iptables-save takes its time
+        return parse(SAVED)
+
+
+def test_attaches_at_the_same_time_share_one_read_of_the_rules() -> None:
+    async def main() -> int:
+        firewall = _CountedReads()
+        first = asyncio.ensure_future(firewall.ensure([NET]))
+        await asyncio.sleep(0.005)  # its check is reading: the nine next must read again
+        await asyncio.gather(first, *(firewall.ensure([NET]) for _ in range(9)))
+        await firewall.ensure([NET])
+        return firewall.reads
+
+    assert asyncio.run(main()) == 3  # the first caller's read; one for the nine; the last

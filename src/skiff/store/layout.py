@@ -67,11 +67,14 @@ class Layout:
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write a file so readers see the old or the new content, never a torn one."""
+    """Write a file so readers see the old or the new content, never a torn one.
+
+    Not flushed to disk (an fsync each took milliseconds of the event loop at every start):
+    what is written this way is made again whenever it is used (a container's /etc files and
+    its OCI config, at each start).
+    """
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     with open(tmp, "wb") as fh:
         fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
     os.chmod(tmp, mode)
     os.replace(tmp, path)

@@ -237,6 +237,8 @@ class Firewall:
         self._save = save
         self._restore = restore
         self._lock = asyncio.Lock()  # one read-change-write at a time
+        self._wanted: dict[Rule, None] = {}  # what the next check adds, in order
+        self._check: asyncio.Task[None] | None = None  # the next check, not begun yet
 
     async def current(self) -> Ruleset:
         code, out, err = await _run([self._save])
@@ -253,9 +255,21 @@ class Firewall:
             raise System(f"setting up the firewall rules: {err.strip()}")
 
     async def ensure(self, networks: Iterable[BridgeNetwork]) -> None:
-        """Add whatever is missing of these bridges' rules (idempotent, cheap when all is there)."""
-        wanted = [rule for net in networks for rule in bridge_rules(net)]
+        """Add whatever is missing of these bridges' rules (idempotent, cheap when all is there).
+
+        Callers that come while a check waits for its turn share it: ten containers started
+        at once read the rules once or twice, not ten times. Each caller's check still begins
+        after its call.
+        """
+        self._wanted.update(dict.fromkeys(rule for net in networks for rule in bridge_rules(net)))
+        if self._check is None:
+            self._check = asyncio.get_running_loop().create_task(self._ensure_wanted())
+        await asyncio.shield(self._check)
+
+    async def _ensure_wanted(self) -> None:
         async with self._lock:
+            self._check = None  # from here on, callers wait for the next check
+            wanted, self._wanted = list(self._wanted), {}
             await self._apply(plan_ensure(await self.current(), wanted))
 
     async def reconcile(self, networks: Iterable[BridgeNetwork]) -> None:

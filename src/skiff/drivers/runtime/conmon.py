@@ -179,6 +179,8 @@ class ConmonRuntime:
         await self._run("resume", container_id)
 
     async def delete(self, container_id: str, force: bool = False) -> None:
+        if not (self._root / container_id).exists():
+            return  # the runtime holds no state for it: already deleted
         args = ["delete"]
         if force:
             args.append("--force")

@@ -456,7 +456,10 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
             spec["domainname"] = config["Domainname"]
     spec.update({"mounts": mounts, "linux": linux,
                  "annotations": {"io.skiff.container.name": container.name}})
-    if not inputs.host_network:
+    if not inputs.host_network and not inputs.netns_path:
+        # a namespace the runtime makes (--network none) has loopback down; skiff's own come
+        # up with it (a hook for those too races crun: ip may exit before crun has written
+        # the state to its stdin, and crun 1.8 fails the start on that EPIPE)
         spec["hooks"] = {"createContainer": [
             {"path": "/sbin/ip", "args": ["ip", "link", "set", "lo", "up"]}]}
     return spec

@@ -105,9 +105,11 @@ class Sandboxes:
     async def _drop_bridge(self, network: Network) -> None:
         """A removed network takes its bridge and its rules with it."""
         if network.driver == "bridge" and network.pool is not None:
-            await self._firewall.release(bridge_name(network))
-            if not network.adopted_bridge:
-                await links.delete(bridge_name(network))
+            name = bridge_name(network)
+            if network.adopted_bridge:
+                await self._firewall.release(name)
+            else:  # the kernel's link removal and iptables' batch, side by side
+                await asyncio.gather(self._firewall.release(name), links.delete(name))
 
     def path(self, container: Container) -> Path:
         return self._dir / container.id
@@ -198,10 +200,9 @@ class Sandboxes:
         endpoint = network.endpoints.pop(container.id, {})
         assert network.pool is not None
         address = Addr(str(endpoint.get("IPv4Address", "0.0.0.0/0")).split("/")[0])
-        if path.exists():
-            with contextlib.suppress(SkiffError):
-                await cni.delete(_cni_conf(network, address, bool(endpoint.get("Primary"))),
-                                 container.id, path, str(endpoint.get("Interface", "eth0")))
+        with contextlib.suppress(SkiffError):
+            await cni.delete(_cni_conf(network, address, bool(endpoint.get("Primary"))),
+                             container.id, path, str(endpoint.get("Interface", "eth0")))
         network.pool.release(address)
         self._networks.save(network)
 
@@ -309,9 +310,11 @@ class Sandboxes:
         self._ports.release(container.id)
         container.networking.pop("Bindings", None)
         container.networking.pop("Ports", None)
+        # the namespace goes first: the kernel then takes the veths down with it, in a batch,
+        # and each plugin's DEL finds no namespace and only releases what is outside it
+        netns.remove(path)
         for network in attached:
             await self._detach(container, network, path)
-        netns.remove(path)
         container.networking.pop("Settings", None)
         container.networking.pop("SandboxKey", None)
 
