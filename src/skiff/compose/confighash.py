@@ -26,6 +26,7 @@ from skiff.compose.model import (
     Port,
     Service,
     ServiceNetwork,
+    parse,
 )
 
 
@@ -46,7 +47,7 @@ def service_config(service: Service, whole: bool = False) -> g.Struct:
     return g.fields(
         ("profiles", s.profiles, True),
         ("annotations", _mapping(s.annotations), True),
-        ("attach", g.Ptr(s.attach) if "attach" in s.model_fields_set else None, True),
+        ("attach", g.Ptr(s.attach) if s.attach is not None else None, True),
         ("build", _build(s.build) if whole else None, True),
         ("develop", _develop(s.develop), True),
         ("cap_add", s.cap_add, True),
@@ -144,7 +145,7 @@ def _build(build: Build | None) -> g.Struct | None:
                   ("no_cache", b.no_cache), ("additional_contexts", contexts),
                   ("pull", b.pull), ("extra_hosts", _hosts(hosts)), ("isolation", b.isolation),
                   ("network", b.network), ("target", b.target),
-                  ("secrets", [_file_ref(FileRef.model_validate(x) if isinstance(x, dict)
+                  ("secrets", [_file_ref(parse(FileRef, x) if isinstance(x, dict)
                                          else FileRef(source=str(x)), "/run/secrets/")
                                for x in b.secrets]),
                   ("shm_size", _bytes(b.shm_size)), ("tags", b.tags),

@@ -15,12 +15,6 @@ from skiff.compose.confighash import config_hash
 from skiff.compose.model import Mount, Project, Service
 
 
-def image_name(project: Project, service: Service) -> str:
-    """The image a service runs: its own, else the one its build makes
-    (``<project>-<service>``)."""
-    return service.image or f"{project.name}-{service.name}"
-
-
 def container_name(project: Project, service: Service, number: int) -> str:
     return service.container_name or f"{project.name}-{service.name}-{number}"
 
@@ -214,7 +208,7 @@ def create_body(project: Project, service: Service, number: int, image_id: str,
                                         service.logging.options.items()}}
     _resources(service, host)
     body: dict[str, Any] = {
-        "Image": image_name(project, service),
+        "Image": project.image_of(service),
         "Cmd": service.command, "Entrypoint": service.entrypoint,
         "Env": [f"{k}={v}" for k, v in service.environment.items() if v is not None],
         "Labels": {**{k: v or "" for k, v in service.labels.items()}, **compose_labels,

@@ -20,7 +20,7 @@ from skiff.compose.graph import Graph
 from skiff.compose.images import Images
 from skiff.compose.injected import Injector
 from skiff.compose.loader import Loaded
-from skiff.compose.model import Project, Service
+from skiff.compose.model import Project, Service, replace
 from skiff.compose.observe import Observed
 from skiff.compose.progress import Progress
 from skiff.compose.reconcile import Action, Desired, Policy, orphans, service_actions
@@ -202,7 +202,7 @@ class Converger:
                     self._first_of(v.split(":")[0]) for v in service.volumes_from]
         except ComposeError:
             return service  # nothing to share yet: hashed as written
-        return service.model_copy(update=update) if update else service
+        return replace(service, **update) if update else service
 
     def _start(self, container_id: str, name: str) -> None:
         self.progress.event("Container", name, "Starting")

@@ -80,9 +80,10 @@ class Graph:
         return done[::-1] if reverse else done
 
     def walk(self, action: Callable[[str], None], only: set[str] | None = None,
-             reverse: bool = False, workers: int = 8) -> None:
-        """``action`` for each service (of ``only``), concurrently where the graph allows;
-        the first failure stops what has not started and is raised."""
+             reverse: bool = False, workers: int | None = None) -> None:
+        """``action`` for each service (of ``only``), concurrently where the graph allows
+        (at most ``workers`` at once; unlimited, as compose v2's default, when None); the first
+        failure stops what has not started and is raised."""
         names = set(self.needs) if only is None else set(only) & set(self.needs)
         if reverse:
             after = {n: {m for m in names if n in self.needs[m]} for n in names}
@@ -91,7 +92,7 @@ class Graph:
         done: set[str] = set()
         running: dict[Future[None], str] = {}
         failure: BaseException | None = None
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with ThreadPoolExecutor(max_workers=workers or max(len(names), 1)) as pool:
             while len(done) < len(names):
                 if failure is None:
                     for name in sorted(names - done - set(running.values())):

@@ -11,7 +11,6 @@ from skiff.client import APIError, Client
 from skiff.client.buildcontext import ContextError, context_tar
 from skiff.client.errors import StreamError
 from skiff.client.streams import raise_stream_errors
-from skiff.compose import containerspec
 from skiff.compose.canonical import ComposeError
 from skiff.compose.model import Project, Service
 from skiff.compose.progress import Progress
@@ -27,7 +26,7 @@ class Images:
         missing (or ``--build``, or ``pull_policy: build``), pulled when missing (or
         ``always``), else the one the engine has. ``pull`` is ``up --pull``; ``policy``
         leaves it to the service's ``pull_policy``."""
-        name = containerspec.image_name(self.project, service)
+        name = self.project.image_of(service)
         policy = (service.pull_policy or "missing") if pull == "policy" else pull
         if policy not in ("always", "never", "missing", "if_not_present", "build"):
             raise ComposeError(f"invalid pull policy {policy!r} for service {service.name}")
@@ -68,7 +67,7 @@ class Images:
     def build(self, service: Service) -> str:
         assert service.build is not None
         spec = service.build
-        name = containerspec.image_name(self.project, service)
+        name = self.project.image_of(service)
         dockerfile = spec.dockerfile
         self.progress.event("Service", service.name, "Building")
         try:

@@ -16,7 +16,7 @@ from typing import Any
 from skiff.compose import canonical, dotenv, interpolation, merge, yamlfile
 from skiff.compose.canonical import ComposeError
 from skiff.compose.interpolation import Use, Variable
-from skiff.compose.model import Project, validate
+from skiff.compose.model import Project, replace, validate
 
 NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 OVERRIDES = {name: name.replace(".y", ".override.y") for name in NAMES}
@@ -403,7 +403,7 @@ def _without_unused(project: Project) -> Project:
     secrets |= {str(x.get("source") if isinstance(x, dict) else x)
                 for s in services if s.build for x in s.build.secrets}
     configs = {r.source for s in services for r in s.configs}
-    return project.model_copy(update={
+    return replace(project, **{
         "networks": {k: v for k, v in project.networks.items() if k in networks},
         "volumes": {k: v for k, v in project.volumes.items() if k in volumes},
         "secrets": {k: v for k, v in project.secrets.items() if k in secrets},

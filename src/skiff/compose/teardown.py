@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from skiff.client import APIError, Client
-from skiff.compose import containerspec, observe
 from skiff.compose import labels as L
+from skiff.compose import observe
 from skiff.compose.graph import Graph
 from skiff.compose.model import Project
 from skiff.compose.observe import Observed
@@ -123,7 +123,7 @@ def down(client: Client, project: Project, progress: Progress, options: DownOpti
         for service in project.services.values():
             if options.rmi == "local" and service.image:
                 continue
-            name = containerspec.image_name(project, service)
+            name = project.image_of(service)
             try:
                 client.images.remove(name)
                 progress.event("Image", name, "Removed")

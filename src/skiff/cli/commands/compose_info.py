@@ -10,10 +10,7 @@ from typing import TYPE_CHECKING, Any
 from skiff.cli.commands.common import Subparsers, command
 from skiff.cli.commands.compose import containers, load
 from skiff.cli.errors import StatusError
-from skiff.cli.format.containers import ContainerContext
-from skiff.cli.format.formatter import render
 from skiff.cli.format.table import tabwrite
-from skiff.cli.format.units import human_size
 
 if TYPE_CHECKING:
     from skiff.cli.session import Session
@@ -39,9 +36,7 @@ def config(session: Session, args: argparse.Namespace) -> int:
         session.out.write("".join(f"{n}\n" for n in sorted(names)))
         return 0
     if args.images:
-        from skiff.compose.containerspec import image_name
-
-        session.out.write("".join(f"{image_name(project, s)}\n"
+        session.out.write("".join(f"{project.image_of(s)}\n"
                                   for s in project.services.values()))
         return 0
     if args.hash is not None:
@@ -81,52 +76,16 @@ def _unique_uses(uses: list[Any]) -> list[Any]:
     return [seen[k] for k in sorted(seen)]
 
 
-class ComposeContainer(ContainerContext):
-    """A container as ``compose ps`` shows it."""
-
-    def Name(self) -> str:
-        return self.Names()
-
-    def Service(self) -> str:
-        return str((self.c.get("Labels") or {}).get("com.docker.compose.service", ""))
-
-    def Project(self) -> str:
-        return str((self.c.get("Labels") or {}).get("com.docker.compose.project", ""))
-
-    def Health(self) -> str:
-        status = str(self.c.get("Status") or "")
-        for word in ("healthy", "unhealthy", "starting"):
-            if f"({word})" in status or f"(health: {word})" in status:
-                return word
-        return ""
-
-    def ExitCode(self) -> int:
-        status = str(self.c.get("Status") or "")
-        if status.startswith("Exited ("):
-            try:
-                return int(status[8:].split(")")[0])
-            except ValueError:
-                return 0
-        return 0
-
-    def Publishers(self) -> list[dict[str, Any]]:
-        return [{"URL": p.get("IP", ""), "TargetPort": p.get("PrivatePort", 0),
-                 "PublishedPort": p.get("PublicPort", 0), "Protocol": p.get("Type", "tcp")}
-                for p in self.c.get("Ports") or []]
-
-
-PS_DEFAULT = "table {{.Name}}\t{{.Image}}\t{{.Command}}\t{{.Service}}\t{{.RunningFor}}\t" \
-    "{{.Status}}\t{{.Ports}}"
-PS_HEADERS = {"Name": "NAME", "Image": "IMAGE", "Command": "COMMAND", "Service": "SERVICE",
-              "RunningFor": "CREATED", "Status": "STATUS", "Ports": "PORTS", "ID": "ID",
-              "Project": "PROJECT", "State": "STATE", "Health": "HEALTH",
-              "ExitCode": "EXIT CODE", "CreatedAt": "CREATED AT"}
-_PS_JSON = ("Command", "CreatedAt", "ExitCode", "Health", "ID", "Image", "Labels",
-            "LocalVolumes", "Mounts", "Name", "Names", "Networks", "Ports", "Project",
-            "Publishers", "RunningFor", "Service", "Size", "State", "Status")
-
-
 def ps(session: Session, args: argparse.Namespace) -> int:
+    from skiff.cli.format.compose_containers import (
+        PS_DEFAULT,
+        PS_HEADERS,
+        PS_JSON,
+        ComposeContainer,
+        json_value,
+    )
+    from skiff.cli.format.formatter import render
+
     loaded = load(args, tuple(args.services), need_file=False)
     found = containers(session, loaded, args.services, all=args.all, oneoff=None)
     statuses = set(args.status or [])
@@ -151,15 +110,10 @@ def ps(session: Session, args: argparse.Namespace) -> int:
     rows = [ComposeContainer(s, trunc=not args.no_trunc) for s in summaries]
     if args.format == "json":
         for row in rows:
-            session.out.write(json.dumps({k: _json_value(row, k) for k in _PS_JSON}) + "\n")
+            session.out.write(json.dumps({k: json_value(row, k) for k in PS_JSON}) + "\n")
         return 0
     session.out.write(render(args.format or "table", rows, PS_DEFAULT, PS_HEADERS))
     return 0
-
-
-def _json_value(row: ComposeContainer, key: str) -> Any:
-    value = getattr(row, key)()
-    return value
 
 
 def ls(session: Session, args: argparse.Namespace) -> int:
@@ -190,6 +144,8 @@ def ls(session: Session, args: argparse.Namespace) -> int:
 
 
 def images(session: Session, args: argparse.Namespace) -> int:
+    from skiff.cli.format.units import human_size
+
     loaded = load(args, tuple(args.services), need_file=False)
     found = containers(session, loaded, args.services, oneoff=None)
     rows = ["CONTAINER\tREPOSITORY\tTAG\tIMAGE ID\tSIZE"]

@@ -4,17 +4,13 @@ one-off container of the service."""
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 from typing import TYPE_CHECKING, Any
 
-from skiff.cli import opts, terminal
-from skiff.cli.attach import Pump
+from skiff.cli import terminal
 from skiff.cli.commands.common import Subparsers, command
 from skiff.cli.commands.compose import containers, load, progress
-from skiff.cli.commands.execs import exec_
 from skiff.cli.errors import StatusError
-from skiff.cli.interactive import resize_tty, signal_proxy, tty_session
 from skiff.client import APIError
 from skiff.errdefs import InvalidParameter
 
@@ -23,6 +19,8 @@ if TYPE_CHECKING:
 
 
 def compose_exec(session: Session, args: argparse.Namespace) -> int:
+    from skiff.cli.commands.execs import exec_
+
     if not args.args:
         raise StatusError(1, "\"docker compose exec\" requires at least 2 arguments.")
     service, *cmd = args.args
@@ -43,7 +41,14 @@ def compose_exec(session: Session, args: argparse.Namespace) -> int:
 
 
 def compose_run(session: Session, args: argparse.Namespace) -> int:
+    # imported here, as the other commands need none of it
+    import secrets
+
+    from skiff.cli import opts
+    from skiff.cli.attach import Pump
+    from skiff.cli.interactive import resize_tty, signal_proxy, tty_session
     from skiff.compose.converge import Converger
+    from skiff.compose.model import replace
 
     if not args.args:
         raise StatusError(1, "\"docker compose run\" requires at least 1 argument.")
@@ -71,26 +76,26 @@ def compose_run(session: Session, args: argparse.Namespace) -> int:
         update["ports"] = []
     if args.publish:
         from skiff.compose.canonical import port
-        from skiff.compose.model import Port
+        from skiff.compose.model import Port, parse
 
-        update["ports"] = [Port.model_validate(p) for spec in args.publish
+        update["ports"] = [parse(Port, p) for spec in args.publish
                            for p in port(spec, "--publish")]
     if args.volume:
         from skiff.compose.canonical import volume_mount
-        from skiff.compose.model import Mount
+        from skiff.compose.model import Mount, parse
 
         mounts = [volume_mount(v, "-v") for v in args.volume]
         for mount in mounts:  # a relative bind source is the project directory's
             if mount["type"] == "bind":
                 mount["source"] = str((loaded.working_dir / mount["source"]).resolve())
-        update["volumes"] = [*service.volumes, *(Mount.model_validate(m) for m in mounts)]
+        update["volumes"] = [*service.volumes, *(parse(Mount, m) for m in mounts)]
     tty = not args.no_tty and terminal.is_terminal(sys.stdin.fileno())
     update["tty"] = tty
     update["stdin_open"] = not args.detach
     update["container_name"] = args.name or \
         f"{loaded.project.name}-{service_name}-run-{secrets.token_hex(6)}"
     update["restart"] = "no"
-    service = service.model_copy(update=update)
+    service = replace(service, **update)
     report = progress(session, args)
     try:
         converger = Converger(session.client, loaded, report)

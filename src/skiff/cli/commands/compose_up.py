@@ -205,6 +205,8 @@ def down(session: Session, args: argparse.Namespace) -> int:
 
 
 def build(session: Session, args: argparse.Namespace) -> int:
+    from skiff.compose.model import replace
+
     converger = _converger(session, args, tuple(args.services))
     targets = converger.targets(tuple(args.services), no_deps=True)
     try:
@@ -212,8 +214,7 @@ def build(session: Session, args: argparse.Namespace) -> int:
             service = converger.project.services[name]
             if service.build is not None:
                 if args.no_cache:
-                    service = service.model_copy(update={"build": service.build.model_copy(
-                        update={"no_cache": True})})
+                    service = replace(service, build=replace(service.build, no_cache=True))
                 converger.images.build(service)
     except (InvalidParameter, APIError) as exc:
         raise StatusError(1, getattr(exc, "message", None) or str(exc)) from None
