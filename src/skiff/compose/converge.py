@@ -45,8 +45,11 @@ class UpOptions:
 
 
 class Converger:
-    def __init__(self, client: Client, loaded: Loaded, progress: Progress) -> None:
+    def __init__(self, client: Client, loaded: Loaded, progress: Progress,
+                 parallel: int | None = None) -> None:
+        """``parallel``: at most that many services at once (``--parallel``), else no limit."""
         self.client, self.loaded, self.progress = client, loaded, progress
+        self.parallel = parallel
         self.project: Project = loaded.project
         self.graph = Graph(self.project.services)
         self.resources = Resources(client, self.project, progress)
@@ -117,7 +120,7 @@ class Converger:
             with self._lock:
                 ids.extend(i for i in made if i)
 
-        self.graph.walk(converge, only=targets)
+        self.graph.walk(converge, only=targets, workers=self.parallel)
         return ids
 
     def apply(self, action: Action, service: Service, options: UpOptions) -> str | None:

@@ -22,12 +22,14 @@ class DownOptions:
     rmi: str = ""  # "", "local" or "all"
     timeout: int | None = None
     services: tuple[str, ...] = ()
+    parallel: int | None = None  # at most that many services at once; None: no limit
 
 
 def _stop_in_order(client: Client, progress: Progress, project: Project,
-                   containers: list[Observed], timeout: int | None, volumes: bool) -> None:
+                   containers: list[Observed], options: DownOptions) -> None:
     """Orphans first, then each service once every service that needs it has stopped,
     services that do not wait for each other concurrently (as compose v2 walks the graph)."""
+    timeout, volumes = options.timeout, options.volumes
     rest = [c for c in containers if c.service not in project.services]
     if rest:
         stop_and_remove(client, progress, rest, timeout, volumes=volumes)
@@ -38,7 +40,7 @@ def _stop_in_order(client: Client, progress: Progress, project: Project,
     Graph(project.services).walk(
         lambda name: stop_and_remove(client, progress, by_service[name], timeout,
                                      volumes=volumes),
-        only=set(by_service), reverse=True)
+        only=set(by_service), reverse=True, workers=options.parallel)
 
 
 def stop_and_remove(client: Client, progress: Progress, containers: list[Observed],
@@ -76,7 +78,7 @@ def down(client: Client, project: Project, progress: Progress, options: DownOpti
         containers = [c for c in containers if c.service in project.services or c.oneoff]
     if options.services:
         containers = [c for c in containers if c.service in options.services]
-    _stop_in_order(client, progress, project, containers, options.timeout, options.volumes)
+    _stop_in_order(client, progress, project, containers, options)
     if options.services:
         return
     for key, network in sorted(project.networks.items()):

@@ -458,3 +458,19 @@ def test_restart_takes_restart_true_dependents_along(compose: Compose,
     restarted = compose("restart", "-t", "1", "db")
     assert f"Container {compose.project}-app-1  Restarting" in restarted.stderr
     assert started() != before
+
+
+def test_parallel_one_handles_one_service_at_a_time(compose: Compose, docker: DockerCLI) -> None:
+    (compose.directory / "compose.yaml").write_text("services:\n" + "".join(
+        f"  s{i}:\n    image: busybox\n    init: true\n    command: sleep 300\n"
+        for i in range(3)))
+    since = str(int(time.time()) - 1)
+    compose("--parallel", "1", "up", "-d")
+    until = str(int(time.time()) + 1)
+    actions = docker("events", "--since", since, "--until", until, "--filter", "type=container",
+                     "--filter", f"label=com.docker.compose.project={compose.project}",
+                     "--format", "{{.Action}}").stdout.split()
+    assert actions == ["create", "start"] * 3
+    compose("--parallel", "1", "down", "-t", "0")
+    assert docker("ps", "-aq", "--filter",
+                  f"label=com.docker.compose.project={compose.project}").stdout == ""

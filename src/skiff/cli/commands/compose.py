@@ -5,6 +5,7 @@ rm)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,18 @@ def load(args: argparse.Namespace, services: tuple[str, ...] = (),
             name = loader.normalize_name(args.project_name)
             return loader.Loaded(Project(name=name), [], Path.cwd(), {}, [], {}, {})
         raise StatusError(1, str(exc)) from None
+
+
+def parallel(args: argparse.Namespace) -> int | None:
+    """``--parallel`` (else ``COMPOSE_PARALLEL_LIMIT``): the most services handled at once;
+    None for no limit (-1, compose's default)."""
+    value = getattr(args, "parallel", -1)
+    if value == -1 and os.environ.get("COMPOSE_PARALLEL_LIMIT"):
+        try:
+            value = int(os.environ["COMPOSE_PARALLEL_LIMIT"])
+        except ValueError:
+            raise StatusError(1, "COMPOSE_PARALLEL_LIMIT must be a number") from None
+    return value if value > 0 else None
 
 
 def progress(session: Session, args: argparse.Namespace) -> Progress:
@@ -172,7 +185,8 @@ def add_compose(sub: Subparsers, name: str = "compose", aliases: tuple[str, ...]
                    help="Set type of progress output")
     p.add_argument("--ansi", default="auto", choices=("never", "always", "auto"),
                    help="Control when to print ANSI control characters")
-    p.add_argument("--parallel", type=int, default=-1, help="Control max parallelism")
+    p.add_argument("--parallel", type=int, default=-1, help="Control max parallelism, -1 for "
+                   "unlimited")
     p.add_argument("--compatibility", action="store_true", help="Run compose in backward "
                    "compatibility mode")
     p.add_argument("--dry-run", action="store_true", help="Execute command in dry run mode")

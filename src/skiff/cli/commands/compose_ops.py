@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING
 
 from skiff.cli.commands.common import Subparsers, command
-from skiff.cli.commands.compose import containers, load, progress
+from skiff.cli.commands.compose import containers, load, parallel, progress
 from skiff.cli.errors import StatusError
 from skiff.client import APIError
 from skiff.errdefs import InvalidParameter
@@ -27,7 +27,7 @@ def scale(session: Session, args: argparse.Namespace) -> int:
         counts[name] = int(count)
     loaded = load(args, tuple(counts))
     try:
-        Converger(session.client, loaded, progress(session, args)).up(
+        Converger(session.client, loaded, progress(session, args), parallel(args)).up(
             UpOptions(tuple(counts), scale=counts, no_deps=args.no_deps))
     except (InvalidParameter, APIError) as exc:
         raise StatusError(1, getattr(exc, "message", None) or str(exc)) from None
@@ -46,7 +46,8 @@ def wait(session: Session, args: argparse.Namespace) -> int:
     if args.down_project:
         from skiff.compose.teardown import DownOptions, down
 
-        down(session.client, loaded.project, progress(session, args), DownOptions())
+        down(session.client, loaded.project, progress(session, args),
+             DownOptions(parallel=parallel(args)))
     return codes[0]
 
 
@@ -122,7 +123,7 @@ def watch(session: Session, args: argparse.Namespace) -> int:
         if not found:
             raise StatusError(1, "none of the selected services is configured for watch, "
                                  "consider setting a 'develop' section")
-        converger = Converger(session.client, loaded, report)
+        converger = Converger(session.client, loaded, report, parallel(args))
         if not args.no_up:
             converger.up(UpOptions(tuple(args.services), build=True))
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from skiff.cli import terminal
 from skiff.cli.commands.common import Subparsers, command
-from skiff.cli.commands.compose import containers, load, progress
+from skiff.cli.commands.compose import containers, load, parallel, progress
 from skiff.cli.errors import StatusError
 from skiff.client import APIError
 from skiff.errdefs import InvalidParameter
@@ -98,7 +98,7 @@ def compose_run(session: Session, args: argparse.Namespace) -> int:
     service = replace(service, **update)
     report = progress(session, args)
     try:
-        converger = Converger(session.client, loaded, report)
+        converger = Converger(session.client, loaded, report, parallel(args))
         if not args.no_deps:
             from skiff.compose.converge import UpOptions
 

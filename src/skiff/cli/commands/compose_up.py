@@ -9,7 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from skiff.cli.commands.common import Subparsers, command
-from skiff.cli.commands.compose import containers, load, progress
+from skiff.cli.commands.compose import containers, load, parallel, progress
 from skiff.cli.errors import StatusError
 from skiff.cli.terminal import is_terminal
 from skiff.client import APIError
@@ -37,7 +37,7 @@ def _converger(session: Session, args: argparse.Namespace, services: tuple[str, 
 
     loaded = load(args, services)
     try:
-        return Converger(session.client, loaded, progress(session, args))
+        return Converger(session.client, loaded, progress(session, args), parallel(args))
     except InvalidParameter as exc:
         raise StatusError(1, str(exc)) from None
 
@@ -198,7 +198,7 @@ def down(session: Session, args: argparse.Namespace) -> int:
     try:
         run_down(session.client, loaded.project, progress(session, args),
                  DownOptions(args.volumes, orphans, args.rmi, args.timeout,
-                             tuple(args.services)))
+                             tuple(args.services), parallel(args)))
     except APIError as exc:
         raise StatusError(1, exc.message) from None
     return 0
