@@ -12,7 +12,7 @@ from skiff.compose import canonical
 from skiff.compose.canonical import ComposeError
 from skiff.compose.graph import Graph
 from skiff.compose.merge import merge
-from skiff.compose.model import Service
+from skiff.compose.model import Service, validate
 from skiff.compose.observe import Observed
 from skiff.compose.reconcile import Desired, Policy, service_actions
 from skiff.compose.yamlfile import parse
@@ -92,6 +92,37 @@ def test_anchors_and_extensions() -> None:
                  "services:\n  a:\n    <<: *common\n    command: [a]\n", "t")
     assert tree["services"]["a"] == {"image": "busybox", "restart": "always",
                                      "command": ["a"]}
+
+
+def test_extensions_are_kept_where_compose_keeps_them_and_only_there() -> None:
+    project = validate({"x-top": {"a": 1}, "services": {"web": {
+        "image": "busybox", "x-svc": "s", "labels": {"x-label": "l"},
+        "environment": {"x-var": "v"}, "ports": [{"target": 80, "x-port": "p"}],
+        "networks": {"back": {"x-net": "n"}}}}, "networks": {"back": {}}}, "f.yaml")
+    web = project.services["web"]
+    assert project.extensions == {"x-top": {"a": 1}} and web.extensions == {"x-svc": "s"}
+    assert web.labels == {"x-label": "l"} and web.environment == {"x-var": "v"}
+    assert web.ports[0].extensions == {"x-port": "p"} and web.ports[0].target == 80
+    network = web.networks["back"]
+    assert network is not None and network.extensions == {"x-net": "n"}
+
+
+@pytest.mark.parametrize(("tree", "message"), [
+    ({"services": {"web": {"imagee": "x"}}},
+     "validating f.yaml: services.web additional properties 'imagee' not allowed"),
+    ({"services": {"web": {"networks": {"back": {"alias": ["a"]}}}}},
+     "validating f.yaml: services.web.networks.back additional properties 'alias' not allowed"),
+    ({"services": {"web": {"ports": [{"target": "http"}]}}},
+     "validating f.yaml: services.web.ports[0].target must be a integer"),
+    ({"services": {"web": {"depends_on": {"db": {"condition": "up"}}}}},
+     "validating f.yaml: services.web.depends_on.db.condition invalid enum value 'up'"),
+    ({"volumes": {"data": {"driver": 1}}},
+     "validating f.yaml: volumes.data.driver must be a string or null"),
+])
+def test_model_errors_name_the_file_and_the_key(tree: dict[str, object], message: str) -> None:
+    with pytest.raises(ComposeError) as caught:
+        validate(tree, "f.yaml")
+    assert str(caught.value) == message
 
 
 def _services(**needs: list[str]) -> dict[str, Service]:

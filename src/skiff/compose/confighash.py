@@ -64,7 +64,8 @@ def service_config(service: Service, whole: bool = False) -> g.Struct:
         ("container_name", s.container_name, True),
         ("depends_on", {k: g.fields(("condition", d.condition, True),
                                     ("restart", d.restart, True),
-                                    ("required", d.required, False))
+                                    ("required", d.required, False),
+                                    (g.INLINE, g.Extensions(d.extensions), True))
                         for k, d in s.depends_on.items()}, True),
         ("deploy", _deploy(s.deploy, s.scale, whole), True),
         ("devices", [_device(d) for d in s.devices], True),
@@ -125,6 +126,7 @@ def service_config(service: Service, whole: bool = False) -> g.Struct:
         ("working_dir", s.working_dir, True),
         ("post_start", [_hook(h) for h in s.post_start], True),
         ("pre_stop", [_hook(h) for h in s.pre_stop], True),
+        (g.INLINE, g.Extensions(s.extensions), True),
     )
 
 
@@ -150,7 +152,8 @@ def _build(build: Build | None) -> g.Struct | None:
                                for x in b.secrets]),
                   ("shm_size", _bytes(b.shm_size)), ("tags", b.tags),
                   ("ulimits", {k: _ulimit(v) for k, v in (b.ulimits or {}).items()}),
-                  ("platforms", b.platforms), ("privileged", b.privileged))
+                  ("platforms", b.platforms), ("privileged", b.privileged),
+                  (g.INLINE, g.Extensions(b.extensions)))
 
 
 def _mapping(values: dict[str, str | None]) -> dict[str, str]:
@@ -190,7 +193,8 @@ def _file_ref(ref: FileRef, default_dir: str | None = None) -> g.Struct:
     if target is None and default_dir is not None:
         target = default_dir + ref.source
     return g.omit(("source", ref.source), ("target", target), ("uid", ref.uid),
-                  ("gid", ref.gid), ("mode", g.Ptr(mode) if mode is not None else None))
+                  ("gid", ref.gid), ("mode", g.Ptr(mode) if mode is not None else None),
+                  (g.INLINE, g.Extensions(ref.extensions)))
 
 
 def _hosts(hosts: list[str]) -> list[str]:
@@ -215,13 +219,14 @@ def _healthcheck(check: Healthcheck | None) -> g.Struct | None:
                   ("retries", g.Ptr(check.retries) if check.retries is not None else None),
                   ("start_period", _duration(check.start_period)),
                   ("start_interval", _duration(check.start_interval)),
-                  ("disable", check.disable))
+                  ("disable", check.disable), (g.INLINE, g.Extensions(check.extensions)))
 
 
 def _logging(logging: Logging | None) -> g.Struct | None:
     if logging is None:
         return None
-    return g.omit(("driver", logging.driver), ("options", _mapping(logging.options)))
+    return g.omit(("driver", logging.driver), ("options", _mapping(logging.options)),
+                  (g.INLINE, g.Extensions(logging.extensions)))
 
 
 def _network(network: ServiceNetwork | None) -> g.Struct | None:
@@ -231,13 +236,15 @@ def _network(network: ServiceNetwork | None) -> g.Struct | None:
     return g.omit(("priority", n.priority), ("aliases", n.aliases),
                   ("ipv4_address", n.ipv4_address), ("ipv6_address", n.ipv6_address),
                   ("link_local_ips", n.link_local_ips),
-                  ("mac_address", n.mac_address), ("driver_opts", n.driver_opts))
+                  ("mac_address", n.mac_address), ("driver_opts", n.driver_opts),
+                  (g.INLINE, g.Extensions(n.extensions)))
 
 
 def _port(port: Port) -> g.Struct:
     return g.omit(("name", port.name), ("mode", port.mode), ("host_ip", port.host_ip),
                   ("target", port.target), ("published", port.published),
-                  ("protocol", port.protocol), ("app_protocol", port.app_protocol))
+                  ("protocol", port.protocol), ("app_protocol", port.app_protocol),
+                  (g.INLINE, g.Extensions(port.extensions)))
 
 
 def _mount(mount: Mount) -> g.Struct:
@@ -258,7 +265,8 @@ def _mount(mount: Mount) -> g.Struct:
     return g.omit(("type", mount.type), ("source", mount.source),
                   ("target", _clean(mount.target)),
                   ("read_only", mount.read_only), ("consistency", mount.consistency),
-                  ("bind", bind), ("volume", volume), ("tmpfs", tmpfs))
+                  ("bind", bind), ("volume", volume), ("tmpfs", tmpfs),
+                  (g.INLINE, g.Extensions(mount.extensions)))
 
 
 def _clean(path: str) -> str:
@@ -394,4 +402,5 @@ def _deploy(deploy: Deploy | None, scale: int | None, whole: bool) -> g.Struct |
                     ("resources", resources, False),
                     ("restart_policy", restart, True),
                     ("placement", placement, False),
-                    ("endpoint_mode", d.endpoint_mode, True))
+                    ("endpoint_mode", d.endpoint_mode, True),
+                    (g.INLINE, g.Extensions(d.extensions), True))

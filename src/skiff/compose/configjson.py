@@ -32,13 +32,15 @@ def _network(network: Network) -> g.Struct:
                     ("enable_ipv4", g.Ptr(n.enable_ipv4) if n.enable_ipv4 is not None
                      else None, True),
                     ("enable_ipv6", g.Ptr(n.enable_ipv6) if n.enable_ipv6 is not None
-                     else None, True))
+                     else None, True),
+                    (g.INLINE, g.Extensions(n.extensions), True))
 
 
 def _volume(volume: Volume) -> g.Struct:
     v = volume
     return g.omit(("name", v.name), ("driver", v.driver), ("driver_opts", v.driver_opts),
-                  ("external", v.external), ("labels", _labels(v.labels)))
+                  ("external", v.external), ("labels", _labels(v.labels)),
+                  (g.INLINE, g.Extensions(v.extensions)))
 
 
 def _file_object(item: FileObject, secret: bool) -> g.Struct:
@@ -49,12 +51,12 @@ def _file_object(item: FileObject, secret: bool) -> g.Struct:
     return g.omit(("name", f.name), ("file", f.file), ("environment", f.environment),
                   ("content", content), ("external", f.external),
                   ("labels", _labels(f.labels)), ("driver", f.driver),
-                  ("template_driver", f.template_driver))
+                  ("template_driver", f.template_driver), (g.INLINE, g.Extensions(f.extensions)))
 
 
 def project_config(project: Project) -> dict[str, object]:
-    """compose-go's ``Project``: its fields in the struct's order (JSON sorts them, as Go
-    writes the project as a map)."""
+    """compose-go's ``Project``: its fields in the struct's order, then its ``x-`` keys
+    (JSON sorts them all, as Go writes the project as a map)."""
     top: dict[str, object] = {"name": project.name, "services": {
         k: service_config(s, whole=True) for k, s in project.services.items()}}
     if project.networks:
@@ -65,6 +67,7 @@ def project_config(project: Project) -> dict[str, object]:
         top["secrets"] = {k: _file_object(v, True) for k, v in project.secrets.items()}
     if project.configs:
         top["configs"] = {k: _file_object(v, False) for k, v in project.configs.items()}
+    top.update(sorted(project.extensions.items()))  # at the top level, JSON has them too
     return top
 
 

@@ -43,8 +43,11 @@ def _tree(value: Any) -> Any:
     if isinstance(value, g.Ulimit):
         return {"soft": value.get("soft", 0), "hard": value.get("hard", 0)}
     if isinstance(value, g.Struct):
-        return {k: _tree(v) for k, v in value.items()
-                if v is not None and not (isinstance(v, g.Value) and _zero(v))}
+        out = {k: _tree(v) for k, v in value.items() if v is not None and
+               not isinstance(v, g.Extensions) and not (isinstance(v, g.Value) and _zero(v))}
+        for inline in (v for v in value.values() if isinstance(v, g.Extensions)):
+            out.update(_tree(dict(inline)))
+        return out
     if isinstance(value, dict):
         return {k: _tree(value[k]) for k in sorted(value)}
     if isinstance(value, list):

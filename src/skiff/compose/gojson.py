@@ -24,6 +24,14 @@ class Ulimit(Struct):
     """compose-go's soft and hard ulimit pair: JSON leaves a zero limit out, YAML keeps it."""
 
 
+class Extensions(dict[str, Any]):
+    """A struct's ``x-`` keys, held inline: go-yaml writes them after its fields, sorted;
+    encoding/json leaves them out (compose-go tags them ``json:"-"``)."""
+
+
+INLINE = "#extensions"  # the name of a struct's Extensions field (never written)
+
+
 class Number(str):
     """A number already written the Go way (a float32)."""
 
@@ -109,7 +117,8 @@ def dumps(value: Any) -> str:
         return _string(value)
     if isinstance(value, Struct):
         return "{" + ",".join(f"{_string(k)}:{dumps(v)}" for k, v in value.items()
-                              if not (isinstance(value, Ulimit) and v == 0)) + "}"
+                              if not (isinstance(value, Ulimit) and v == 0)
+                              and not isinstance(v, Extensions)) + "}"
     if isinstance(value, dict):
         return "{" + ",".join(f"{_string(k)}:{dumps(value[k])}" for k in sorted(value)) + "}"
     if isinstance(value, list | tuple):

@@ -18,9 +18,13 @@ from msgspec import Struct, field
 
 from skiff.compose.canonical import ComposeError
 
+EXTENSIONS = "x-"  # where the x- keys of a model's object go (a key no model has)
+
 
 class _Model(Struct, forbid_unknown_fields=True):
-    """A model: unknown attributes are refused (``x-`` keys are left out before)."""
+    """A model: unknown attributes are refused; its ``x-`` keys are its ``extensions``."""
+
+    extensions: dict[str, Any] = field(default_factory=dict, name=EXTENSIONS)
 
 
 Duration = str | int | float
@@ -304,15 +308,19 @@ def _shaped(annotation: Any, data: Any) -> Any:
 
 
 def _strip(data: Any, annotation: Any) -> Any:
-    """``data`` without the ``x-`` keys of its objects that are models (a label or an
-    environment variable named ``x-...`` is kept)."""
+    """``data`` with the ``x-`` keys of its objects that are models gathered under
+    ``EXTENSIONS`` (a label or an environment variable named ``x-...`` stays as it is)."""
     member = _shaped(annotation, data)
     if member is None:
         return data
     if isinstance(member, type) and issubclass(member, Struct):
         hints = _hints(member)
-        return {k: _strip(v, hints.get(k, Any)) for k, v in data.items()
-                if not str(k).startswith("x-")}
+        out = {k: _strip(v, hints.get(k, Any)) for k, v in data.items()
+               if not str(k).startswith("x-")}
+        extensions = {k: v for k, v in data.items() if str(k).startswith("x-")}
+        if extensions:
+            out[EXTENSIONS] = extensions
+        return out
     args = typing.get_args(member)
     if isinstance(data, dict):
         return {k: _strip(v, args[1]) for k, v in data.items()} if len(args) == 2 else data
@@ -357,8 +365,8 @@ def _message(text: str) -> str:
 
 
 def parse(cls: type[M], data: Any) -> M:
-    """One model from plain data (its ``x-`` keys left out); msgspec's error if it does not
-    fit."""
+    """One model from plain data (its ``x-`` keys kept as its extensions); msgspec's error if
+    it does not fit."""
     return msgspec.convert(_strip(data, cls), cls, strict=False)
 
 

@@ -196,34 +196,22 @@ def test_config_hash_equals_compose_v2s(corpus: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("corpus", sorted(p.name for p in CORPUS.iterdir()))
 def test_config_json_equals_compose_v2s(corpus: str, tmp_path: Path) -> None:
-    """``config --format json`` alike, keys in the same order (the project's own ``x-``
-    keys aside: skiff's model keeps none)."""
+    """``config --format json`` alike, keys in the same order."""
     directory = tmp_path / corpus
     shutil.copytree(CORPUS / corpus, directory)
     host = f"unix://{tmp_path}/no-daemon.sock"
     args = ("--profile", "all", "config", "--format", "json")
     theirs = json.loads(_client([V2], host, directory, "corpus")(*args).stdout)
     ours = json.loads(_client(SKIFF, host, directory, "corpus")(*args).stdout)
-    theirs = {k: v for k, v in theirs.items() if not k.startswith("x-")}
     assert json.dumps(ours, indent=1) == json.dumps(theirs, indent=1)
 
 
 @pytest.mark.parametrize("corpus", sorted(p.name for p in CORPUS.iterdir()))
 def test_config_yaml_equals_compose_v2s(corpus: str, tmp_path: Path) -> None:
-    """``config``'s YAML alike, line for line (``x-`` keys aside: skiff's model keeps
-    none)."""
+    """``config``'s YAML alike, line for line, ``x-`` extensions included."""
     directory = tmp_path / corpus
     shutil.copytree(CORPUS / corpus, directory)
     host = f"unix://{tmp_path}/no-daemon.sock"
     theirs = _client([V2], host, directory, "corpus")("--profile", "all", "config").stdout
     ours = _client(SKIFF, host, directory, "corpus")("--profile", "all", "config").stdout
-    kept, skipping = [], False
-    for line in theirs.splitlines():
-        indent = len(line) - len(line.lstrip())
-        if line.lstrip().startswith("x-"):
-            skipping, depth = True, indent
-        elif skipping and indent <= depth:
-            skipping = False
-        if not skipping:
-            kept.append(line)
-    assert ours.splitlines() == kept
+    assert ours.splitlines() == theirs.splitlines()
