@@ -1,5 +1,6 @@
-"""The remote log drivers against receivers on loopback: syslog (udp, tcp) and gelf (udp,
-tcp), their framing, priorities, tags and fields; ``docker logs`` through the local cache;
+"""The remote log drivers against receivers on loopback: syslog (udp, tcp), gelf (udp,
+tcp) and fluentd (forward protocol, acks, retries), their framing, priorities, tags and
+fields; ``docker logs`` through the local cache;
 a receiver that is down or goes away; drops in non-blocking mode; Docker's errors."""
 
 from __future__ import annotations
@@ -229,20 +230,22 @@ def test_non_blocking_drops_are_counted(daemon: Daemon, docker: DockerCLI,
            "--log-opt", "mode=non-blocking", "--log-opt", "max-buffer-size=4k",
            "busybox", "sh", "-c", "seq 1 2000")
     assert docker("logs", "--tail", "1", named).stdout == "2000\n"
-
-    def dropped() -> float:
-        with urllib.request.urlopen(daemon.metrics, timeout=10) as response:
-            text = response.read().decode()
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if (sample.name == "skiff_container_log_lines_dropped_total" and
-                        sample.labels["name"] == named):
-                    return sample.value
-        return 0
-
     # 4 KiB holds a few dozen messages and the receiver never comes: most lines are dropped
-    wait_until(lambda: dropped() > 1000, timeout=15, what="over 1000 dropped lines counted")
-    assert dropped() <= 2000
+    wait_until(lambda: _dropped(daemon, named) > 1000, timeout=15,
+               what="over 1000 dropped lines counted")
+    assert _dropped(daemon, named) <= 2000
+
+
+def _dropped(daemon: Daemon, name: str) -> float:
+    """skiffd's count of the container's log lines dropped."""
+    with urllib.request.urlopen(daemon.metrics, timeout=10) as response:
+        text = response.read().decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if (sample.name == "skiff_container_log_lines_dropped_total" and
+                    sample.labels["name"] == name):
+                return sample.value
+    return 0
 
 
 def test_cache_disabled_refuses_docker_logs(docker: DockerCLI, named: str,
@@ -314,6 +317,82 @@ def test_fluentd_forward_protocol(docker: DockerCLI, named: str) -> None:
                     "log": "first"}
     assert (rec2["source"], rec2["log"]) == ("stderr", "second")  # type: ignore[index]
     assert docker("logs", named).stdout == "first\n"
+
+
+class AckingReceiver:
+    """A forward-protocol server that acknowledges each record's chunk, except that it drops
+    the first connection at its first record, unacknowledged."""
+
+    def __init__(self) -> None:
+        self.records: list[list[object]] = []
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen()
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        first = True
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            with client:
+                unpacker = msgpack.Unpacker(raw=False)
+                while chunk := client.recv(65536):
+                    unpacker.feed(chunk)
+                    for record in unpacker:
+                        self.records.append(record)
+                        if first:
+                            break
+                        client.sendall(msgpack.packb({"ack": record[3]["chunk"]}))
+                    if first:
+                        first = False
+                        break
+
+
+def test_fluentd_without_async_needs_its_receiver(docker: DockerCLI, named: str) -> None:
+    port = free_port()
+    refused = docker("run", "--name", named, "--log-driver", "fluentd", "--log-opt",
+                     f"fluentd-address=127.0.0.1:{port}", "busybox", "true", check=False)
+    assert refused.returncode == 125
+    assert (f"failed to initialize logging driver: dial tcp 127.0.0.1:{port}: connect: "
+            "connection refused") in refused.stderr
+    docker("rm", named)
+    docker("run", "--name", named, "--log-driver", "fluentd", "--log-opt",
+           f"fluentd-address=127.0.0.1:{port}", "--log-opt", "fluentd-async=true",
+           "busybox", "echo", "queued")
+    assert docker("logs", named).stdout == "queued\n"
+
+
+def test_fluentd_request_ack_sends_a_record_again_until_acknowledged(
+        docker: DockerCLI, named: str) -> None:
+    receiver = AckingReceiver()
+    try:
+        docker("run", "--name", named, "--log-driver", "fluentd",
+               "--log-opt", f"fluentd-address=127.0.0.1:{receiver.port}",
+               "--log-opt", "fluentd-request-ack=true", "--log-opt", "fluentd-retry-wait=50ms",
+               "busybox", "sh", "-c", "echo one; echo two; echo three")
+        wait_until(lambda: len(receiver.records) >= 4, timeout=20,
+                   what="the first record twice, then the others")
+    finally:
+        receiver.server.close()
+    logs = [record[2]["log"] for record in receiver.records]  # type: ignore[index]
+    assert logs == ["one", "one", "two", "three"]  # at least once, in order
+    chunks = [record[3]["chunk"] for record in receiver.records]  # type: ignore[index]
+    assert chunks[0] == chunks[1] and len(set(chunks)) == 3
+
+
+def test_fluentd_max_retries_then_drops(daemon: Daemon, docker: DockerCLI,
+                                         named: str) -> None:
+    docker("run", "--name", named, "--log-driver", "fluentd",
+           "--log-opt", f"fluentd-address=127.0.0.1:{free_port()}",
+           "--log-opt", "fluentd-async=true", "--log-opt", "fluentd-max-retries=1",
+           "--log-opt", "fluentd-retry-wait=10ms", "busybox", "seq", "1", "50")
+    wait_until(lambda: _dropped(daemon, named) == 50, timeout=15,
+               what="the 50 lines dropped once the retries ran out")
+    assert docker("logs", "--tail", "1", named).stdout == "50\n"
 
 
 def test_journald_native_protocol(private_root: Path) -> None:

@@ -1,5 +1,7 @@
 """Delivery to a log receiver over the network: a thread per container that sends queued
 frames, reconnects with backoff when the receiver goes away, and never blocks the copier.
+A driver may bound the retries (fluentd's ``fluentd-max-retries``): what is queued when they
+run out is dropped.
 
 ``mode=non-blocking`` bounds the queue at ``max-buffer-size`` (Docker's default 1 MB) and
 drops what does not fit; the default (blocking) mode queues up to BLOCKING_LIMIT, since the
@@ -13,6 +15,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from skiff.drivers.logging.base import Dropped, LogBatch
@@ -29,12 +32,24 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Backoff:
+    """Seconds before the first retry, doubling up to ``most``; ``attempts`` retries in a row
+    at most (None: no end)."""
+
+    first: float = 0.1
+    most: float = BACKOFF_MAX
+    attempts: int | None = None
+
+
 class Sender:
     """Queues frames and sends them from its own thread."""
 
     def __init__(self, connect: Callable[[], Transport], container_id: str,
-                 max_buffer: int | None, dropped: Dropped) -> None:
+                 max_buffer: int | None, dropped: Dropped, backoff: Backoff = Backoff(),
+                 connected: Transport | None = None) -> None:
         self._connect = connect
+        self._backoff = backoff
         self._container_id = container_id
         self._limit = max_buffer if max_buffer is not None else BLOCKING_LIMIT
         self._dropped = dropped
@@ -42,7 +57,7 @@ class Sender:
         self._bytes = 0
         self._cond = threading.Condition()
         self._closing = 0.0
-        self._transport: Transport | None = None
+        self._transport: Transport | None = connected
         self._thread = threading.Thread(target=self._run, name=f"log-{container_id[:12]}",
                                         daemon=True)
         self._thread.start()
@@ -69,7 +84,7 @@ class Sender:
         self._thread.join(CLOSE_GRACE + 1)
 
     def _run(self) -> None:
-        delay = 0.1
+        delay, failures = self._backoff.first, 0
         while True:
             with self._cond:
                 while not self._queue and not self._closing:
@@ -83,12 +98,17 @@ class Sender:
                 self._transport.send(frame)
             except OSError:
                 self._drop_transport()
+                failures += 1
+                if self._backoff.attempts is not None and failures > self._backoff.attempts:
+                    self._give_up()
+                    delay, failures = self._backoff.first, 0
+                    continue
                 with self._cond:
                     self._cond.wait(min(delay, max(self._closing - time.monotonic(), 0.01))
                                     if self._closing else delay)
-                delay = min(delay * 2, BACKOFF_MAX)
+                delay = min(delay * 2, self._backoff.most)
                 continue
-            delay = 0.1
+            delay, failures = self._backoff.first, 0
             with self._cond:
                 self._queue.popleft()
                 self._bytes -= len(frame)
@@ -96,6 +116,14 @@ class Sender:
         self._drop_transport()
         if left:
             self._dropped(self._container_id, left)
+
+    def _give_up(self) -> None:
+        """The retries ran out: what is queued is dropped (and counted)."""
+        with self._cond:
+            lost = len(self._queue)
+            self._queue.clear()
+            self._bytes = 0
+        self._dropped(self._container_id, lost)
 
     def _drop_transport(self) -> None:
         if self._transport is not None:
@@ -110,8 +138,9 @@ class RemoteDriver:
     name = ""
 
     def __init__(self, connect: Callable[[], Transport], container_id: str,
-                 max_buffer: int | None, dropped: Dropped) -> None:
-        self._sender = Sender(connect, container_id, max_buffer, dropped)
+                 max_buffer: int | None, dropped: Dropped, backoff: Backoff = Backoff(),
+                 connected: Transport | None = None) -> None:
+        self._sender = Sender(connect, container_id, max_buffer, dropped, backoff, connected)
 
     def encode(self, stream: str, data: bytes, ns: int) -> list[bytes]:
         """The frames of one line (none: it cannot be sent, and counts as dropped)."""

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from skiff.drivers.logging.remote import Transport
 from skiff.errdefs import InvalidParameter
 
 CONNECT_TIMEOUT = 5.0
@@ -42,20 +41,25 @@ def parse(text: str, schemes: tuple[str, ...], default_port: int, option: str) -
     return Address(parts.scheme, parts.hostname, port)
 
 
-class _Socket:
+class Socket:
+    """A connected receiver (a Transport that can also read its replies)."""
+
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
 
     def send(self, frame: bytes) -> None:
         self._sock.sendall(frame)
 
+    def recv(self, size: int) -> bytes:
+        return self._sock.recv(size)
+
     def close(self) -> None:
         self._sock.close()
 
 
-def connector(address: Address, tls: ssl.SSLContext | None = None) -> Callable[[], Transport]:
+def connector(address: Address, tls: ssl.SSLContext | None = None) -> Callable[[], Socket]:
     """What opens a fresh connection to ``address``."""
-    def connect() -> Transport:
+    def connect() -> Socket:
         if address.scheme in ("unix", "unixgram"):
             kind = socket.SOCK_DGRAM if address.scheme == "unixgram" else socket.SOCK_STREAM
             sock = socket.socket(socket.AF_UNIX, kind)
@@ -79,7 +83,7 @@ def connector(address: Address, tls: ssl.SSLContext | None = None) -> Callable[[
                 sock = (tls or ssl.create_default_context()).wrap_socket(
                     sock, server_hostname=address.host)
         sock.settimeout(SEND_TIMEOUT)
-        return _Socket(sock)
+        return Socket(sock)
 
     return connect
 

@@ -381,7 +381,8 @@ class ContainerService:
                 netns_path=str(netns_path) if netns_path else None, link_env=link_env)
             oci = spec.build(container, inputs)
             self._join_namespaces(owner, oci)
-            driver = self._open_log(container)
+            # in a thread: a driver may connect to its receiver (fluentd without async)
+            driver = await asyncio.to_thread(self._open_log, container)
             request = CreateRequest(
                 container_id=container.id, name=container.name,
                 bundle=self._layout.monitor_dir(container.id), spec=oci,
