@@ -395,6 +395,16 @@ def test_fluentd_max_retries_then_drops(daemon: Daemon, docker: DockerCLI,
     assert docker("logs", "--tail", "1", named).stdout == "50\n"
 
 
+def test_fluentd_buffer_limit_bounds_the_records_held(daemon: Daemon, docker: DockerCLI,
+                                                      named: str) -> None:
+    docker("run", "--name", named, "--log-driver", "fluentd",
+           "--log-opt", f"fluentd-address=127.0.0.1:{free_port()}",
+           "--log-opt", "fluentd-async=true", "--log-opt", "fluentd-buffer-limit=5",
+           "-d", "busybox", "sh", "-c", "seq 1 50; sleep 30")  # running: the 5 still held
+    wait_until(lambda: _dropped(daemon, named) == 45, timeout=15,
+               what="45 of the 50 lines dropped, 5 held for the receiver")
+
+
 def test_journald_native_protocol(private_root: Path) -> None:
     private_root.mkdir(parents=True)
     journal = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

@@ -4,7 +4,8 @@ socket; event times with nanoseconds when ``fluentd-sub-second-precision`` is on
 
 As Docker's: without ``fluentd-async`` the receiver must be reachable when the container
 starts; lost connections are retried ``fluentd-max-retries`` times, ``fluentd-retry-wait``
-apart and doubling, before what is queued is dropped; ``fluentd-request-ack`` sends each
+apart and doubling, before what is queued is dropped; at most ``fluentd-buffer-limit``
+records wait (more are dropped); ``fluentd-request-ack`` sends each
 record with a chunk id and sends it again until the receiver acknowledges it. Lines are
 queued either way: a receiver that is slow or gone never holds the container back.
 """
@@ -32,6 +33,7 @@ DEFAULT_PORT = 24224
 DEFAULT_RETRY_WAIT = 1.0  # seconds, as Docker's
 DEFAULT_MAX_RETRIES = 2**31 - 1
 MAX_RETRY_WAIT = 60.0
+DEFAULT_BUFFER_LIMIT = 1024 * 1024  # records held while the receiver is away
 BOOLEAN = ("fluentd-async", "fluentd-async-connect", "fluentd-sub-second-precision",
            "fluentd-request-ack")
 
@@ -123,8 +125,9 @@ class FluentdDriver(RemoteDriver):
         wait = parse_duration_ns(options["fluentd-retry-wait"]) / 1e9 \
             if "fluentd-retry-wait" in options else DEFAULT_RETRY_WAIT
         retries = int(options.get("fluentd-max-retries", DEFAULT_MAX_RETRIES))
+        held = int(options.get("fluentd-buffer-limit", DEFAULT_BUFFER_LIMIT))
         super().__init__(connect, context.container_id, max_buffer, dropped,
-                         Backoff(wait, MAX_RETRY_WAIT, retries), connected)
+                         Backoff(wait, MAX_RETRY_WAIT, retries, held), connected)
 
     def entry(self, stream: str, data: bytes, ns: int) -> bytes:
         """One forward-protocol message."""

@@ -34,12 +34,13 @@ class Transport(Protocol):
 
 @dataclass(frozen=True)
 class Backoff:
-    """Seconds before the first retry, doubling up to ``most``; ``attempts`` retries in a row
-    at most (None: no end)."""
+    """How a Sender holds on: seconds before the first retry, doubling up to ``most``;
+    ``attempts`` retries in a row at most (None: no end)."""
 
     first: float = 0.1
     most: float = BACKOFF_MAX
     attempts: int | None = None
+    queue: int | None = None  # the most frames held (fluentd-buffer-limit); None: no count
 
 
 class Sender:
@@ -67,7 +68,9 @@ class Sender:
         lost = unsendable
         with self._cond:
             for frame in frames:
-                if self._bytes + len(frame) > self._limit:
+                if self._bytes + len(frame) > self._limit or (
+                        self._backoff.queue is not None and
+                        len(self._queue) >= self._backoff.queue):
                     lost += 1
                     continue
                 self._queue.append(frame)
