@@ -455,7 +455,11 @@ def test_local_driver(daemon: Daemon, docker: DockerCLI, named: str) -> None:
            "seq 1 500; echo gone >&2")
     cid = docker("inspect", "-f", "{{.Id}}", named).stdout.strip()
     assert docker("inspect", "-f", "{{.LogPath}}", named).stdout.strip() == ""
-    assert (daemon.data_root / "containers" / cid / "local-logs" / "container.log").exists()
+    raw = (daemon.data_root / "containers" / cid / "local-logs" / "container.log").read_bytes()
+    # Docker's format: a length, a protobuf LogEntry (source, time_nano, line), the length
+    (size,) = struct.unpack(">I", raw[:4])
+    assert raw[4 + size:8 + size] == raw[:4] and raw[4:12] == b"\x0a\x06stdout"
+    assert raw[4 + size - 3:4 + size] == b"\x1a\x011"  # the line "1", its newline left out
     logs = docker("logs", named)
     assert logs.stdout.split() == [str(n) for n in range(1, 501)] and logs.stderr == "gone\n"
 

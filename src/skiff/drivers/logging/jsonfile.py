@@ -15,7 +15,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from skiff.api.timefmt import from_iso, rfc3339nano
 from skiff.drivers.logging.base import LogBatch, LogMessage, ReadConfig, RunningCheck
@@ -139,14 +139,17 @@ class JsonFileDriver:
             in_flight, self._in_flight = self._in_flight, None
             in_flight.result()
 
+    def record(self, msg: LogMessage) -> bytes:
+        """One message as the file holds it: a json line."""
+        text = msg.data.decode("utf-8", "replace")
+        return (f'{{"log":{json.dumps(text, ensure_ascii=False)},"stream":"{msg.stream}",'
+                f'"time":"{self._time(msg.time_ns)}"}}\n').encode()
+
     def _log_messages(self, messages: list[LogMessage]) -> None:
         self._settle()
-        dumps = json.dumps
         out: list[bytes] = []
         for msg in messages:
-            text = msg.data.decode("utf-8", "replace")
-            line = (f'{{"log":{dumps(text, ensure_ascii=False)},"stream":"{msg.stream}",'
-                    f'"time":"{self._time(msg.time_ns)}"}}\n').encode()
+            line = self.record(msg)
             if self._max_size and self._size + len(line) > self._max_size and self._size > 0:
                 self._fh.write(b"".join(out))
                 out.clear()
@@ -201,7 +204,8 @@ def _gzip_to(source: Path, target: Path) -> None:
     os.replace(partial, target)
 
 
-def _open_log(path: Path) -> BinaryIO:
+def open_log(path: Path) -> BinaryIO:
+    """A log file, or one of its rotations (read through gzip when compressed)."""
     if path.suffix == ".gz":
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return open(path, "rb")
@@ -268,24 +272,62 @@ def _decode_fast(block: bytes) -> LogMessage | None:
     return None
 
 
+class RecordFormat(Protocol):
+    """How a log file holds its records: json lines, or the local driver's frames."""
+
+    def blocks(self, fh: BinaryIO, pending: bytearray) -> Iterator[bytes]:
+        """Blocks of whole records read from ``fh``; a partial one stays in ``pending``."""
+        ...
+
+    def tail(self, path: Path, count: int) -> list[bytes]:
+        """The last ``count`` records of a file, each as written."""
+        ...
+
+    def decode(self, block: bytes) -> Iterator[LogMessage]:
+        """The messages of a block of whole records."""
+        ...
+
+    def whole(self, block: bytes) -> LogMessage | None:
+        """A block of one stream's records as one message, when that is quick (no times)."""
+        ...
+
+
+class _JsonLines:
+    def blocks(self, fh: BinaryIO, pending: bytearray) -> Iterator[bytes]:
+        return _blocks(fh, pending)
+
+    def tail(self, path: Path, count: int) -> list[bytes]:
+        return _tail_lines(path, count)
+
+    def decode(self, block: bytes) -> Iterator[LogMessage]:
+        for line in block.splitlines():
+            msg = _decode(line)
+            if msg is not None:
+                yield msg
+
+    def whole(self, block: bytes) -> LogMessage | None:
+        return _decode_fast(block)
+
+
+JSON_LINES: RecordFormat = _JsonLines()
+
+
 class _Filter:
     """Applies since/until to decoded messages; ``done`` once past ``until``."""
 
-    def __init__(self, config: ReadConfig) -> None:
+    def __init__(self, config: ReadConfig, records: RecordFormat) -> None:
         self.config = config
+        self.records = records
         self.done = False
         self.fast = not (config.timestamps or config.since_ns or config.until_ns)
 
     def decode(self, block: bytes) -> list[LogMessage]:
         if self.fast:
-            message = _decode_fast(block)
+            message = self.records.whole(block)
             if message is not None:
                 return [message]
         result = []
-        for line in block.splitlines():
-            msg = _decode(line)
-            if msg is None:
-                continue
+        for msg in self.records.decode(block):
             if self.config.since_ns and msg.time_ns < self.config.since_ns:
                 continue
             if self.config.until_ns and msg.time_ns > self.config.until_ns:
@@ -324,13 +366,20 @@ def _blocks(fh: BinaryIO, pending: bytearray) -> Iterator[bytes]:
             del pending[:end]
 
 
-async def read_json_logs(path: Path, config: ReadConfig,
-                         running: RunningCheck) -> AsyncIterator[list[LogMessage]]:
+def read_json_logs(path: Path, config: ReadConfig,
+                   running: RunningCheck) -> AsyncIterator[list[LogMessage]]:
+    """Batches of the messages of a json-file log that match ``config``."""
+    return read_logs(path, config, running, JSON_LINES)
+
+
+async def read_logs(path: Path, config: ReadConfig, running: RunningCheck,
+                    records: RecordFormat) -> AsyncIterator[list[LogMessage]]:
     """Yield batches of messages matching ``config``; ``follow`` goes on across rotations.
 
-    Without timestamps or time bounds, a block of one stream's lines comes as one message.
+    Without timestamps or time bounds, a block of one stream's records may come as one
+    message.
     """
-    filt = _Filter(config)
+    filt = _Filter(config, records)
     files = rotated_files(path)
     fh: BinaryIO | None = None
     if config.tail >= 0:
@@ -339,7 +388,7 @@ async def read_json_logs(path: Path, config: ReadConfig,
             need = config.tail - len(lines)
             if need <= 0:
                 break
-            lines = _tail_lines(file, need) + lines
+            lines = records.tail(file, need) + lines
         if batch := filt.decode(b"".join(lines)):
             yield batch
         if filt.done or not config.follow:
@@ -349,12 +398,12 @@ async def read_json_logs(path: Path, config: ReadConfig,
             fh.seek(0, os.SEEK_END)
     else:
         for file in files:
-            current = _open_log(file)
+            current = open_log(file)
             if file == path and config.follow:
                 fh = current
                 break
             with current:
-                for block in _blocks(current, bytearray()):
+                for block in records.blocks(current, bytearray()):
                     if batch := filt.decode(block):
                         yield batch
                     if filt.done:
@@ -369,7 +418,7 @@ async def read_json_logs(path: Path, config: ReadConfig,
                     fh = open(path, "rb")  # noqa: SIM115
             got = False
             if fh is not None:
-                for block in _blocks(fh, pending):
+                for block in records.blocks(fh, pending):
                     got = True
                     if batch := filt.decode(block):
                         yield batch

@@ -1,12 +1,14 @@
 """The logging drivers skiffd has, by name: their options checked as dockerd checks them,
 each opened for a container, and read back for ``docker logs``.
 
-``json-file`` reads back from its own file, ``local`` too: the same line format, kept in
-``local-logs/container.log`` with Docker's defaults for it (20m x 5, compressed). The
-remote drivers (``syslog``, ``gelf``, ``fluentd``, ``journald``) also write a local cache,
-Docker's dual logging, so ``docker logs`` keeps working: a json-file
-``container-cached.log`` in the container's directory, ``cache-max-size`` (20m) x
-``cache-max-file`` (5), ``cache-compress`` (true), ``cache-disabled=true`` to go without.
+``json-file`` reads back from its own file, ``local`` too: Docker's framed protobuf records
+(:mod:`skiff.drivers.logging.localfile`) in ``local-logs/container.log``, with Docker's
+defaults for it (20m x 5, compressed). The remote drivers (``syslog``, ``gelf``, ``fluentd``,
+``journald``) also write a local cache, Docker's dual logging, so ``docker logs`` keeps
+working: ``container-cached.log`` in the container's directory, in the local format,
+``cache-max-size`` (20m) x ``cache-max-file`` (5), ``cache-compress`` (true),
+``cache-disabled=true`` to go without. Files skiff wrote as json lines before it had the
+local format are read, and appended to, as json lines.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from skiff.drivers.logging import fluentd, gelf, journald, jsonfile, syslog, tag
+from skiff.drivers.logging import fluentd, gelf, journald, jsonfile, localfile, syslog, tag
 from skiff.drivers.logging.base import (
     Dropped,
     LogBatch,
@@ -89,6 +91,21 @@ class _Tee:
         self._remote.close()
 
 
+def _json_lines(path: Path) -> bool:
+    """Whether a local or cache log is one written as json lines (by an older skiff)."""
+    for file in jsonfile.rotated_files(path)[-1:]:
+        with jsonfile.open_log(file) as fh:
+            return fh.read(1) == b"{"
+    return False
+
+
+def _local(path: Path, options: dict[str, str]) -> jsonfile.JsonFileDriver:
+    """The local format's driver for ``path``, or json-file's for a log begun as json."""
+    if _json_lines(path):
+        return jsonfile.JsonFileDriver(path, options)
+    return localfile.LocalDriver(path, options)
+
+
 def _cached(options: dict[str, str]) -> bool:
     return options.get("cache-disabled", "false") != "true"
 
@@ -150,7 +167,7 @@ class LogDriverRegistry:
             if log_type == "local":
                 path = context.directory / LOCAL_FILE
                 path.parent.mkdir(exist_ok=True)
-                return jsonfile.JsonFileDriver(path, _local_options(options))
+                return _local(path, _local_options(options))
             return jsonfile.JsonFileDriver(
                 Path(self.log_path(log_type, context.directory, context.container_id)),
                 options)
@@ -160,8 +177,8 @@ class LogDriverRegistry:
         remote = kind.remote(options, context, dropped, buffer)
         if not _cached(options):
             return remote
-        return _Tee(remote, jsonfile.JsonFileDriver(context.directory / CACHE_FILE,
-                                                    self._cache_options(options)))
+        return _Tee(remote, _local(context.directory / CACHE_FILE,
+                                   self._cache_options(options)))
 
     def readable(self, log_type: str, options: dict[str, str]) -> bool:
         kind = self._kinds.get(log_type)
@@ -176,6 +193,8 @@ class LogDriverRegistry:
             raise NotImplementedYet("configured logging driver does not support reading")
         if log_type == "json-file":
             path = Path(self.log_path(log_type, directory, container_id))
-        else:
-            path = directory / (LOCAL_FILE if log_type == "local" else CACHE_FILE)
-        return jsonfile.read_json_logs(path, config, running)
+            return jsonfile.read_json_logs(path, config, running)
+        path = directory / (LOCAL_FILE if log_type == "local" else CACHE_FILE)
+        if _json_lines(path):
+            return jsonfile.read_json_logs(path, config, running)
+        return localfile.read_local_logs(path, config, running)
