@@ -17,9 +17,9 @@ from skiff.drivers.logging.jsonfile import (
     JsonFileDriver,
     parse_size,
     read_json_logs,
-    rotated_files,
     validate_options,
 )
+from skiff.drivers.logging.logfiles import rotated_files
 from skiff.drivers.logging.records import RecordBatch
 from skiff.errdefs import InvalidParameter
 

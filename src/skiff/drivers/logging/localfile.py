@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from skiff.drivers.logging.base import LogBatch, LogMessage, ReadConfig, RunningCheck
-from skiff.drivers.logging.jsonfile import JsonFileDriver, RecordFormat, read_logs
+from skiff.drivers.logging.jsonfile import JsonFileDriver
+from skiff.drivers.logging.logfiles import RecordFormat, read_logs
 
 _LENGTH = struct.Struct(">I")
 _SOURCE, _TIME, _LINE, _PARTIAL = 0x0A, 0x10, 0x1A, 0x20  # field number << 3 | wire type

@@ -18,7 +18,16 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from skiff.drivers.logging import fluentd, gelf, journald, jsonfile, localfile, syslog, tag
+from skiff.drivers.logging import (
+    fluentd,
+    gelf,
+    journald,
+    jsonfile,
+    localfile,
+    logfiles,
+    syslog,
+    tag,
+)
 from skiff.drivers.logging.base import (
     Dropped,
     LogBatch,
@@ -93,8 +102,8 @@ class _Tee:
 
 def _json_lines(path: Path) -> bool:
     """Whether a local or cache log is one written as json lines (by an older skiff)."""
-    for file in jsonfile.rotated_files(path)[-1:]:
-        with jsonfile.open_log(file) as fh:
+    for file in logfiles.rotated_files(path)[-1:]:
+        with logfiles.open_log(file) as fh:
             return fh.read(1) == b"{"
     return False
 
