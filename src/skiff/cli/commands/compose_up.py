@@ -213,8 +213,10 @@ def build(session: Session, args: argparse.Namespace) -> int:
         for name in sorted(targets):
             service = converger.project.services[name]
             if service.build is not None:
-                if args.no_cache:
-                    service = replace(service, build=replace(service.build, no_cache=True))
+                # --no-cache and --pull add to what the service's build: asks
+                service = replace(service, build=replace(
+                    service.build, no_cache=service.build.no_cache or args.no_cache,
+                    pull=service.build.pull or args.pull))
                 converger.images.build(service)
     except (InvalidParameter, APIError) as exc:
         raise StatusError(1, getattr(exc, "message", None) or str(exc)) from None
