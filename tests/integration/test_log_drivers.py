@@ -405,6 +405,35 @@ def test_fluentd_buffer_limit_bounds_the_records_held(daemon: Daemon, docker: Do
                what="45 of the 50 lines dropped, 5 held for the receiver")
 
 
+def test_a_restarted_skiffd_takes_back_containers_whose_receivers_are_gone(
+        private_root: Path) -> None:
+    private_root.mkdir(parents=True)
+    receiver = TcpReceiver()
+    journal = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    journal.bind(str(private_root / "journal.sock"))
+    env = {"SKIFF_JOURNAL_SOCKET": str(private_root / "journal.sock")}
+    own = start_daemon(private_root, env=env)
+    try:
+        import_busybox(own)
+        cli = DockerCLI(own.host)
+        loop = ["busybox", "sh", "-c", "while true; do echo tick; sleep 0.2; done"]
+        cli("run", "-d", "--name", "f1", "--log-driver", "fluentd",
+            "--log-opt", f"fluentd-address=127.0.0.1:{receiver.port}", *loop)
+        cli("run", "-d", "--name", "j1", "--log-driver", "journald", *loop)
+        wait_until(lambda: b"tick" in receiver.data, timeout=20, what="a tick received")
+        receiver.close()  # both gone: a start of either would be refused now
+        (private_root / "journal.sock").unlink()
+        stop_daemon(own)
+        own = start_daemon(private_root, env=env)
+        assert cli("inspect", "-f", "{{.State.Running}}", "f1", "j1").stdout.split() == [
+            "true", "true"]
+        cli("rm", "-f", "f1", "j1")
+    finally:
+        receiver.close()
+        journal.close()
+        stop_daemon(own)
+
+
 def test_journald_native_protocol(private_root: Path) -> None:
     private_root.mkdir(parents=True)
     journal = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

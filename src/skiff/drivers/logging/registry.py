@@ -14,6 +14,7 @@ local format are read, and appended to, as json lines.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,9 @@ from skiff.drivers.logging.base import (
     RunningCheck,
 )
 from skiff.drivers.logging.none import NoneDriver
-from skiff.errdefs import InvalidParameter, NotImplementedYet
+from skiff.errdefs import InvalidParameter, NotImplementedYet, SkiffError
+
+log = logging.getLogger(__name__)
 
 COMMON = frozenset({"tag", "labels", "labels-regex", "env", "env-regex", "mode",
                     "max-buffer-size"})
@@ -168,7 +171,20 @@ class LogDriverRegistry:
         return str(directory / f"{container_id}-json.log") if log_type == "json-file" else ""
 
     def open(self, log_type: str, options: dict[str, str], context: LogContext,
-             dropped: Dropped) -> LogDriver:
+             dropped: Dropped, running: bool = False) -> LogDriver:
+        if not running:
+            return self._open(log_type, options, context, dropped)
+        if log_type == "fluentd":  # connects later rather than fail what runs
+            options = {**options, "fluentd-async": "true"}
+        try:
+            return self._open(log_type, options, context, dropped)
+        except (OSError, SkiffError) as exc:  # skiffd takes the container back all the same
+            log.warning("container %s: its %s log driver cannot open (%s): its output is "
+                        "dropped until it restarts", context.container_id[:12], log_type, exc)
+            return NoneDriver()
+
+    def _open(self, log_type: str, options: dict[str, str], context: LogContext,
+              dropped: Dropped) -> LogDriver:
         kind = self._kinds[log_type]
         if kind.remote is None:
             if log_type == "none":

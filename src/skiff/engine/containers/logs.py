@@ -46,8 +46,9 @@ class LogDrivers(Protocol):
         """The log file ``docker inspect`` shows as LogPath ("" when there is none)."""
 
     def open(self, log_type: str, options: dict[str, str], context: LogContext,
-             dropped: Dropped) -> LogDriver:
-        """The driver that receives one container's output."""
+             dropped: Dropped, running: bool = False) -> LogDriver:
+        """The driver that receives one container's output; for a container ``running``
+        already (skiffd restarted), one that never fails for a receiver that is away."""
 
     def readable(self, log_type: str, options: dict[str, str]) -> bool:
         """Whether ``docker logs`` can read the driver's output back."""

@@ -232,8 +232,9 @@ class ContainerService:
         log_type = (container.host_config.get("LogConfig") or {}).get("Type") or "json-file"
         return self.log_drivers.log_path(log_type, self._dir(container), container.id)
 
-    def _open_log(self, container: Container) -> LogDriver:
-        """The logging driver that receives the container's output from now on."""
+    def _open_log(self, container: Container, running: bool = False) -> LogDriver:
+        """The logging driver that receives the container's output from now on (``running``:
+        the container runs already, skiffd is taking it back)."""
         log_config = container.host_config.get("LogConfig") or {}
         context = LogContext(
             container.id, container.name, container.image_id,
@@ -242,7 +243,7 @@ class ContainerService:
             str(container.config.get("Hostname") or ""))
         return self.log_drivers.open(log_config.get("Type") or "json-file",
                                      log_config.get("Config") or {}, context,
-                                     self._telemetry.log_lines_dropped)
+                                     self._telemetry.log_lines_dropped, running)
 
     # --- create -----------------------------------------------------------------------------
     async def create(self, name: str | None, body: dict[str, Any]) -> tuple[str, list[str]]:
@@ -919,12 +920,12 @@ class ContainerService:
                 if runtime.exit_status(container.id) is None:
                     await self._force_exit(container)
                     continue
-                driver = self._open_log(container)
+                driver = self._open_log(container, running=True)
                 self._logs.start(container.id, directory, driver,
                                  lambda: None)
                 await self._handle_exit(container.id)
                 continue
-            driver = self._open_log(container)
+            driver = self._open_log(container, running=True)
             self._logs.start(container.id, directory, driver,
                              functools.partial(runtime.reopen_journal, container.id))
             if self.sandboxes is not None:
