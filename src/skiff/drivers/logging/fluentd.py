@@ -22,7 +22,7 @@ import msgpack
 from skiff.api.timefmt import parse_duration_ns
 from skiff.drivers.logging import tag, transports
 from skiff.drivers.logging.base import Dropped, LogContext
-from skiff.drivers.logging.remote import Backoff, RemoteDriver, Transport
+from skiff.drivers.logging.remote import Delivery, RemoteDriver, Transport
 from skiff.errdefs import InvalidParameter, System
 
 OPTIONS = frozenset({"fluentd-address", "fluentd-async", "fluentd-async-connect",
@@ -127,7 +127,7 @@ class FluentdDriver(RemoteDriver):
         retries = int(options.get("fluentd-max-retries", DEFAULT_MAX_RETRIES))
         held = int(options.get("fluentd-buffer-limit", DEFAULT_BUFFER_LIMIT))
         super().__init__(connect, context.container_id, max_buffer, dropped,
-                         Backoff(wait, MAX_RETRY_WAIT, retries, held), connected)
+                         Delivery(wait, MAX_RETRY_WAIT, retries, held), connected)
 
     def entry(self, stream: str, data: bytes, ns: int) -> bytes:
         """One forward-protocol message."""

@@ -33,24 +33,25 @@ class Transport(Protocol):
 
 
 @dataclass(frozen=True)
-class Backoff:
-    """How a Sender holds on: seconds before the first retry, doubling up to ``most``;
-    ``attempts`` retries in a row at most (None: no end)."""
+class Delivery:
+    """How a Sender holds on to what it sends: seconds before the first retry, doubling up
+    to ``most``; ``attempts`` retries in a row at most (None: no end); ``held`` frames at
+    most in its queue (None: only ``max_buffer``'s bytes bound it)."""
 
     first: float = 0.1
     most: float = BACKOFF_MAX
     attempts: int | None = None
-    queue: int | None = None  # the most frames held (fluentd-buffer-limit); None: no count
+    held: int | None = None
 
 
 class Sender:
     """Queues frames and sends them from its own thread."""
 
     def __init__(self, connect: Callable[[], Transport], container_id: str,
-                 max_buffer: int | None, dropped: Dropped, backoff: Backoff = Backoff(),
+                 max_buffer: int | None, dropped: Dropped, delivery: Delivery = Delivery(),
                  connected: Transport | None = None) -> None:
         self._connect = connect
-        self._backoff = backoff
+        self._delivery = delivery
         self._container_id = container_id
         self._limit = max_buffer if max_buffer is not None else BLOCKING_LIMIT
         self._dropped = dropped
@@ -69,8 +70,8 @@ class Sender:
         with self._cond:
             for frame in frames:
                 if self._bytes + len(frame) > self._limit or (
-                        self._backoff.queue is not None and
-                        len(self._queue) >= self._backoff.queue):
+                        self._delivery.held is not None and
+                        len(self._queue) >= self._delivery.held):
                     lost += 1
                     continue
                 self._queue.append(frame)
@@ -87,7 +88,7 @@ class Sender:
         self._thread.join(CLOSE_GRACE + 1)
 
     def _run(self) -> None:
-        delay, failures = self._backoff.first, 0
+        delay, failures = self._delivery.first, 0
         while True:
             with self._cond:
                 while not self._queue and not self._closing:
@@ -102,16 +103,16 @@ class Sender:
             except OSError:
                 self._drop_transport()
                 failures += 1
-                if self._backoff.attempts is not None and failures > self._backoff.attempts:
+                if self._delivery.attempts is not None and failures > self._delivery.attempts:
                     self._give_up()
-                    delay, failures = self._backoff.first, 0
+                    delay, failures = self._delivery.first, 0
                     continue
                 with self._cond:
                     self._cond.wait(min(delay, max(self._closing - time.monotonic(), 0.01))
                                     if self._closing else delay)
-                delay = min(delay * 2, self._backoff.most)
+                delay = min(delay * 2, self._delivery.most)
                 continue
-            delay, failures = self._backoff.first, 0
+            delay, failures = self._delivery.first, 0
             with self._cond:
                 self._queue.popleft()
                 self._bytes -= len(frame)
@@ -141,9 +142,9 @@ class RemoteDriver:
     name = ""
 
     def __init__(self, connect: Callable[[], Transport], container_id: str,
-                 max_buffer: int | None, dropped: Dropped, backoff: Backoff = Backoff(),
+                 max_buffer: int | None, dropped: Dropped, delivery: Delivery = Delivery(),
                  connected: Transport | None = None) -> None:
-        self._sender = Sender(connect, container_id, max_buffer, dropped, backoff, connected)
+        self._sender = Sender(connect, container_id, max_buffer, dropped, delivery, connected)
 
     def encode(self, stream: str, data: bytes, ns: int) -> list[bytes]:
         """The frames of one line (none: it cannot be sent, and counts as dropped)."""
